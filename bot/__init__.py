@@ -1,0 +1,1 @@
+"""Application code of the clinic assistant that does not need Rasa itself."""

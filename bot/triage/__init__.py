@@ -1,0 +1,1 @@
+"""Pure clinical logic: no Rasa, no database, no network."""
