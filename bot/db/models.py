@@ -1,0 +1,174 @@
+"""Tables of the clinic database: `triages` (every finished triage) and `handoffs` (booking and
+"talk to a person" requests that reception follows up).
+
+SQLAlchemy 2.0 declarative style (`DeclarativeBase`, `Mapped[]`, `mapped_column`). The same models
+run on SQLite (the local default) and PostgreSQL: JSON columns are `JSON` (JSONB on PostgreSQL),
+enumerations are short strings guarded by CHECK constraints (no native ENUM types to migrate),
+timestamps are always timezone-aware UTC in Python whatever the backend stores.
+
+Schema changes go through Alembic (`bot/db/migrations`); a test fails when models and migrations
+drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Allowed values. Triage values are the clinical contract (docs/contracts.md, triage-spec §5).
+OUTCOMES: tuple[str, ...] = (
+    "emergency",
+    "urgent_medical",
+    "medical_review",
+    "book_running_assessment",
+    "general_assessment",
+)
+ITBS_LIKELIHOODS: tuple[str, ...] = ("high", "moderate", "low")
+HANDOFF_REASONS: tuple[str, ...] = ("booking", "talk_to_person", "red_flag_follow_up")
+CONTACT_KINDS: tuple[str, ...] = ("phone", "email")
+SITES: tuple[str, ...] = ("kenmore", "jindalee")
+HANDOFF_STATUSES: tuple[str, ...] = ("new", "contacted", "booked", "closed")
+
+# Constraint names are fixed by convention so that migrations (and SQLite batch mode, which must
+# find constraints by name) stay deterministic on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """`TIMESTAMP WITH TIME ZONE` that always hands back aware UTC datetimes.
+
+    PostgreSQL keeps the instant; SQLite has no time zones, so values are stored as naive UTC and
+    made aware again on load. Naive datetimes are refused: guessing their zone (Brisbane? UTC?)
+    would silently shift times by ten hours.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[str]: JSONType,
+    }
+
+
+class Triage(Base):
+    """One finished triage: the answers given, the engine's result, and where the chat happened."""
+
+    __tablename__ = "triages"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(_in("itbs_likelihood", ITBS_LIKELIHOODS), name="itbs_likelihood"),
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        # ids are never reused after a deletion (a stale id must not point at someone else's row)
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[dict[str, Any]]
+    outcome: Mapped[str] = mapped_column(String(32))
+    itbs_likelihood: Mapped[str | None] = mapped_column(String(16))
+    points: Mapped[int | None]
+    red_flags: Mapped[list[str]]
+    reasons: Mapped[list[str]]
+    pointers: Mapped[list[str]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    handoffs: Mapped[list[Handoff]] = relationship(back_populates="triage", passive_deletes=True)
+
+    def __repr__(self) -> str:  # no answers or other health details in logs
+        return f"<Triage id={self.id} outcome={self.outcome}>"
+
+
+class Handoff(Base):
+    """A request for a person to follow up: booking, talk to a person, or red-flag follow-up."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(_in("reason", HANDOFF_REASONS), name="reason"),
+        CheckConstraint(_in("contact_kind", CONTACT_KINDS), name="contact_kind"),
+        CheckConstraint(_in("site", SITES), name="site"),  # NULL passes: no preference
+        CheckConstraint(_in("status", HANDOFF_STATUSES), name="status"),
+        CheckConstraint("consent", name="consent_given"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference_code: Mapped[str] = mapped_column(String(16), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    contact_kind: Mapped[str] = mapped_column(String(16))
+    contact_value: Mapped[str] = mapped_column(String(320))
+    site: Mapped[str | None] = mapped_column(String(16))
+    preferred_times: Mapped[str | None] = mapped_column(Text)
+    consent: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new", index=True)
+    triage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("triages.id", ondelete="SET NULL"), index=True
+    )
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+    triage: Mapped[Triage | None] = relationship(back_populates="handoffs")
+
+    def __repr__(self) -> str:  # no name or contact details in logs
+        return f"<Handoff {self.reference_code} status={self.status}>"

@@ -1,0 +1,301 @@
+"""Repository functions the actions and the reception screen use. They add and flush; the caller's
+`session_scope()` commits. Invalid input raises `ValueError` before anything reaches the database
+(the CHECK constraints are the second line of defence).
+
+The triage engine is duck-typed here: `result` is anything with the attributes of
+`bot.triage.engine.TriageResult` (or a mapping with those keys), so this module never imports it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db.models import (
+    CONTACT_KINDS,
+    HANDOFF_REASONS,
+    HANDOFF_STATUSES,
+    ITBS_LIKELIHOODS,
+    OUTCOMES,
+    SITES,
+    Handoff,
+    Triage,
+)
+
+logger = logging.getLogger(__name__)
+
+# Reference codes: "KNE-" + 5 characters without look-alikes (no 0/O, 1/I/L, and no U), easy to
+# read out over the phone. 30**5 ≈ 24 million codes; collisions are retried.
+REFERENCE_PREFIX = "KNE-"
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_LENGTH = 5
+REFERENCE_RE = re.compile(rf"^{REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
+_MAX_CODE_ATTEMPTS = 10
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
+
+
+def generate_reference_code() -> str:
+    return REFERENCE_PREFIX + "".join(
+        secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH)
+    )
+
+
+def normalise_reference_code(text: str) -> str:
+    """What a person types ("kne 7k3q9", "7K3Q9") → the stored form ("KNE-7K3Q9")."""
+    compact = re.sub(r"[\s\-]", "", text).upper()
+    prefix = REFERENCE_PREFIX.rstrip("-")
+    if len(compact) == len(prefix) + REFERENCE_LENGTH and compact.startswith(prefix):
+        compact = compact[len(prefix) :]
+    return REFERENCE_PREFIX + compact
+
+
+# --- triages -----------------------------------------------------------------------------------
+
+
+def save_triage(
+    session: Session,
+    *,
+    conversation_id: str,
+    channel: str,
+    answers: Mapping[str, Any] | Any,
+    result: Any,
+) -> Triage:
+    """Store a finished triage. `answers` is a dict (or a dataclass such as `TriageAnswers`);
+    sets become sorted lists so the row is plain JSON. `result` has `outcome`, `itbs_likelihood`,
+    `points`, `red_flags`, `reasons`, `pointers` (attributes or keys)."""
+    if dataclasses.is_dataclass(answers) and not isinstance(answers, type):
+        answers = dataclasses.asdict(answers)
+    if not isinstance(answers, Mapping):
+        raise ValueError("answers must be a mapping")
+    outcome = _field(result, "outcome")
+    likelihood = _field(result, "itbs_likelihood")
+    points = _field(result, "points")
+    _require_choice("outcome", outcome, OUTCOMES)
+    if likelihood is not None:
+        _require_choice("itbs_likelihood", likelihood, ITBS_LIKELIHOODS)
+    if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 0):
+        raise ValueError(f"points must be a whole number ≥ 0, got {points!r}")
+
+    triage = Triage(
+        conversation_id=_require_text("conversation_id", conversation_id, 255),
+        channel=_channel(channel),
+        answers=_to_json(dict(answers), "answers"),
+        outcome=outcome,
+        itbs_likelihood=likelihood,
+        points=points,
+        red_flags=_str_list("red_flags", _field(result, "red_flags")),
+        reasons=_str_list("reasons", _field(result, "reasons")),
+        pointers=_str_list("pointers", _field(result, "pointers")),
+    )
+    session.add(triage)
+    session.flush()
+    return triage
+
+
+def latest_triage(session: Session, conversation_id: str) -> Triage | None:
+    return session.scalars(
+        select(Triage)
+        .where(Triage.conversation_id == conversation_id)
+        .order_by(Triage.created_at.desc(), Triage.id.desc())
+        .limit(1)
+    ).first()
+
+
+# --- handoffs ----------------------------------------------------------------------------------
+
+
+def create_handoff(
+    session: Session,
+    *,
+    conversation_id: str,
+    channel: str,
+    reason: str,
+    name: str,
+    contact_kind: str,
+    contact_value: str,
+    site: str | None,
+    preferred_times: str | None,
+    consent: bool,
+    triage_id: int | None = None,
+    summary: str = "",
+) -> Handoff:
+    """Store a follow-up request with status `new` and a fresh unique reference code.
+
+    Refused (ValueError) without explicit consent (`consent is True`), with an unknown reason,
+    contact kind or site, or an implausible phone/email. A `triage_id` that doesn't exist or
+    belongs to another conversation is dropped (logged), not an error.
+    """
+    if consent is not True:
+        raise ValueError("consent is required to store contact details")
+    conversation_id = _require_text("conversation_id", conversation_id, 255)
+    _require_choice("reason", reason, HANDOFF_REASONS)
+    _require_choice("contact_kind", contact_kind, CONTACT_KINDS)
+    contact_value = _require_text("contact_value", contact_value, 320)
+    if contact_kind == "email" and not _EMAIL_RE.match(contact_value):
+        raise ValueError("contact_value is not an email address")
+    if contact_kind == "phone" and not _PHONE_RE.match(re.sub(r"[\s()\-.]", "", contact_value)):
+        raise ValueError("contact_value is not a phone number")
+    site = (site or "").strip().lower() or None
+    if site is not None:
+        _require_choice("site", site, SITES)
+    if triage_id is not None:
+        triage = session.get(Triage, triage_id)
+        if triage is None or triage.conversation_id != conversation_id:
+            # A stale id (deleted data, a restarted conversation) must neither link someone
+            # else's triage nor cost the person their booking: keep the request, drop the link.
+            logger.warning("handoff: triage %s is not this conversation's; not linked", triage_id)
+            triage_id = None
+
+    fields = dict(
+        conversation_id=conversation_id,
+        channel=_channel(channel),
+        reason=reason,
+        name=_require_text("name", name, 200),
+        contact_kind=contact_kind,
+        contact_value=contact_value,
+        site=site,
+        preferred_times=(preferred_times or "").strip() or None,
+        consent=True,
+        status="new",
+        triage_id=triage_id,
+        summary=summary or "",
+    )
+    for _ in range(_MAX_CODE_ATTEMPTS):
+        handoff = Handoff(reference_code=generate_reference_code(), **fields)
+        try:
+            with session.begin_nested():  # SAVEPOINT: a collision must not undo the caller's work
+                session.add(handoff)
+        except IntegrityError:
+            taken = session.scalar(
+                select(Handoff.id).where(Handoff.reference_code == handoff.reference_code)
+            )
+            if taken is None:  # some other constraint failed: not ours to retry
+                raise
+            continue
+        return handoff
+    raise RuntimeError(f"no free reference code after {_MAX_CODE_ATTEMPTS} attempts")
+
+
+def get_handoff(session: Session, reference_code: str) -> Handoff | None:
+    return session.scalars(
+        select(Handoff).where(Handoff.reference_code == normalise_reference_code(reference_code))
+    ).first()
+
+
+def list_handoffs(session: Session, status: str | None = None) -> list[Handoff]:
+    """Handoffs oldest first (the one waiting longest on top), optionally of one status."""
+    query = select(Handoff).order_by(Handoff.created_at, Handoff.id)
+    if status is not None:
+        _require_choice("status", status, HANDOFF_STATUSES)
+        query = query.where(Handoff.status == status)
+    return list(session.scalars(query))
+
+
+def set_handoff_status(session: Session, reference_code: str, status: str) -> Handoff:
+    """Move a handoff to `status`; LookupError if the reference code is unknown."""
+    _require_choice("status", status, HANDOFF_STATUSES)
+    handoff = get_handoff(session, reference_code)
+    if handoff is None:
+        raise LookupError(f"no handoff with reference code {reference_code!r}")
+    handoff.status = status
+    session.flush()
+    return handoff
+
+
+# --- the person's right to have their data deleted ----------------------------------------------
+
+
+def delete_conversation_data(session: Session, conversation_id: str) -> int:
+    """Delete every triage and handoff of this conversation (plus handoffs linked to its triages).
+    Returns the number of rows removed. The Rasa tracker store (the transcript) is separate."""
+    triage_ids = select(Triage.id).where(Triage.conversation_id == conversation_id)
+    removed_handoffs = session.execute(
+        delete(Handoff).where(
+            or_(Handoff.conversation_id == conversation_id, Handoff.triage_id.in_(triage_ids))
+        ),
+        execution_options={"synchronize_session": "fetch"},
+    ).rowcount
+    removed_triages = session.execute(
+        delete(Triage).where(Triage.conversation_id == conversation_id),
+        execution_options={"synchronize_session": "fetch"},
+    ).rowcount
+    return removed_handoffs + removed_triages
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _field(result: Any, name: str) -> Any:
+    if isinstance(result, Mapping):
+        if name not in result:
+            raise ValueError(f"result has no {name!r}")
+        return result[name]
+    try:
+        return getattr(result, name)
+    except AttributeError:
+        raise ValueError(f"result has no {name!r}") from None
+
+
+def _require_choice(field: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{field} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _require_text(field: str, value: Any, max_length: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{field} must be a non-empty string")
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValueError(f"{field} is longer than {max_length} characters")
+    return value
+
+
+def _channel(channel: Any) -> str:
+    """Free-form channel name (rest, socketio, telegram, shell, ...): never a reason to lose a row."""
+    text = channel.strip().lower() if isinstance(channel, str) else ""
+    return (text or "unknown")[:32]
+
+
+def _str_list(field: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{field} must be a list of strings")
+    return list(value)
+
+
+def _to_json(value: Any, where: str) -> Any:
+    """Plain JSON values; sets → sorted lists, tuples → lists. Anything else is refused here
+    rather than failing later inside the database driver."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}: {value!r} is not a finite number")  # PostgreSQL JSON refuses it
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where}: keys must be strings, got {key!r}")
+            out[key] = _to_json(item, f"{where}.{key}")
+        return out
+    if isinstance(value, (set, frozenset)):
+        items = [_to_json(item, where) for item in value]
+        try:
+            return sorted(items)
+        except TypeError:  # mixed types: any fixed order will do
+            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [_to_json(item, where) for item in value]
+    raise ValueError(f"{where}: {type(value).__name__} is not JSON-serialisable")
