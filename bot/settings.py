@@ -26,6 +26,11 @@ def _load_dotenv() -> None:
         os.environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
 
 
+def _local_token() -> str:
+    token_file = PROJECT_ROOT / "var" / "rasa_token"
+    return token_file.read_text().strip() if token_file.exists() else ""
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
@@ -36,7 +41,8 @@ class Settings:
         default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'clinic.db'}")
     )
     rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://localhost:5005"))
-    rasa_auth_token: str = field(default_factory=lambda: _env("RASA_AUTH_TOKEN", "change-me-local-only"))
+    # Never a fixed default: scripts/env.sh generates one per checkout into var/rasa_token.
+    rasa_auth_token: str = field(default_factory=lambda: _env("RASA_AUTH_TOKEN", _local_token()))
     action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
     clinic_phone: str = field(default_factory=lambda: _env("CLINIC_PHONE", "(07) 3000 0000"))
     kenmore_hours: str = field(

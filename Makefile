@@ -1,0 +1,40 @@
+# Physio triage assistant — every command a person or CI needs. `make` alone lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help run test chat eval setup train migrate clean
+
+help: ## list the commands
+	@echo "Usage: make <target>"
+	@echo
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@echo
+	@echo "Settings: copy .env.example to .env (optional; defaults work locally)."
+
+run: ## set up, train if the data changed, migrate, start Rasa + action server (honcho)
+	@bash scripts/run.sh
+
+test: ## set up, train if changed, validate data, run unit / NLU / story / end-to-end tests
+	@bash scripts/test.sh
+
+chat: ## talk to the assistant in this terminal (rasa shell + action server)
+	@bash scripts/chat.sh
+
+eval: setup train ## evaluate the trained model (scripts/evaluate.py)
+	@source scripts/env.sh && cd "$$ROOT" && \
+	if [ -f scripts/evaluate.py ]; then "$$VENV_RASA/bin/python" scripts/evaluate.py; \
+	else echo "eval: scripts/evaluate.py does not exist yet." >&2; exit 1; fi
+
+setup: ## create/update .venv-rasa and .venv-app from the lock files, build the spaCy pipeline
+	@bash scripts/setup.sh
+
+train: setup ## train models/clinic.tar.gz if config, domain, data or components changed (FORCE=1 to force)
+	@bash scripts/train_if_changed.sh
+
+migrate: setup ## upgrade the clinic database (DATABASE_URL) to the latest schema
+	@source scripts/env.sh && cd "$$ROOT" && \
+	if [ -f bot/db/migrate.py ]; then "$$VENV_APP/bin/python" -m bot.db.migrate; \
+	else echo "migrate: bot/db/migrate.py does not exist yet — nothing to do."; fi
+
+clean: ## remove trained models, results/ and reports/ (keeps environments, spaCy pipeline and var/)
+	rm -f models/*.tar.gz models/*.tar.gz.inputs
+	rm -rf results reports

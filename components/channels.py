@@ -1,0 +1,106 @@
+"""Rasa's REST and Socket.IO channels, guarded so a person is never left without an answer.
+
+If the action server is down, Rasa logs the failed action and carries on silently; the person
+would see nothing, or half an answer. These channels process every message as usual (so nothing
+is lost from the transcript), then, if the action server can't be reached or no reply was
+produced, add one plain message saying so, with the clinic's phone number and 000.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Awaitable, Callable, Text
+
+import aiohttp
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Blueprint
+
+logger = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_S = 2.0
+
+
+def technical_problem_text() -> str:
+    phone = os.environ.get("CLINIC_PHONE", "(07) 3000 0000")
+    return (
+        "Sorry, part of me isn't working right now, so I can't answer that properly. Nothing you "
+        f"typed is lost: please try again in a few minutes, or call the clinic on {phone}. "
+        "If this is an emergency, call 000."
+    )
+
+
+def action_server_health_url() -> str:
+    base = os.environ.get("ACTION_SERVER_URL") or f"http://localhost:{os.environ.get('ACTION_PORT', '5055')}"
+    return base.rstrip("/") + "/health"
+
+
+async def action_server_up() -> bool:
+    try:
+        timeout = aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.get(action_server_health_url()) as response:
+                return response.status == 200
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        return False
+
+
+class _CountingOutput(OutputChannel):
+    """Passes every reply on to the real channel and counts them."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    @classmethod
+    def name(cls) -> Text:
+        return "counting"
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.inner, attribute)
+
+    async def send_response(self, recipient_id: Text, message: dict[Text, Any]) -> None:
+        self.sent += 1
+        await self.inner.send_response(recipient_id, message)
+
+
+def guard(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+) -> Callable[[UserMessage], Awaitable[None]]:
+    async def handle(message: UserMessage) -> None:
+        inner = message.output_channel
+        counting = _CountingOutput(inner)
+        message.output_channel = counting
+        failed = False
+        try:
+            await on_new_message(message)
+        except Exception:
+            logger.exception("handling a message failed")
+            failed = True
+        if failed or counting.sent == 0 or not await action_server_up():
+            logger.error(
+                "told the person about a technical problem (failed=%s, replies=%d)", failed, counting.sent
+            )
+            await inner.send_text_message(message.sender_id, technical_problem_text())
+
+    return handle
+
+
+class GuardedRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        return super().blueprint(guard(on_new_message))
+
+
+class GuardedSocketIOInput(SocketIOInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(guard(on_new_message))

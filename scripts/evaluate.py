@@ -1,0 +1,529 @@
+#!/usr/bin/env python
+"""Evaluate the NLU: 5-fold cross-validation + summary, run with the Rasa env's python.
+
+    .venv-rasa/bin/python scripts/evaluate.py              # from the project root (make eval)
+    .venv-rasa/bin/python scripts/evaluate.py --summary-only   # re-read reports/nlu, no training
+
+Steps:
+1. makes sure the spaCy pipeline exists (scripts/build_spacy_pipeline.py, idempotent);
+2. checks that every entity annotation in data/nlu agrees with what the rule component
+   (components/spacy_patterns.py) extracts — disagreements are listed in the summary;
+3. ``rasa test nlu --cross-validation --folds 5`` into ``reports/nlu/`` (progress shown);
+   the domain is the project's ``domain/`` when it exists, else a minimal one generated
+   from the NLU data in a temp dir;
+4. reads ``reports/nlu/intent_report.json`` and ``SpacyPatternExtractor_report.json`` and
+   writes ``reports/summary.txt``: intent macro-F1, entity macro-F1, worst intents,
+   PASS/FAIL against the targets;
+5. makes sure ``reports/intent_confusion_matrix.png`` exists (Rasa's, or drawn here from
+   the predictions);
+6. if a trained model is given (``--model``, default ``models/clinic.tar.gz`` when it
+   exists), checks that the button payloads classify as intended and that gibberish falls
+   back (``nlu_fallback`` or ``out_of_scope``);
+7. :func:`vignette_section` — the clinical vignettes (``bot.triage.vignettes``) through the
+   triage engine: "vignettes N/M correct" and a bar chart per expected outcome.
+
+Exit code: 0 when all targets pass, 1 when one fails, 2 when the evaluation could not run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXTRACTOR = "SpacyPatternExtractor"
+INTENT_TARGET = 0.95
+ENTITY_TARGET = 0.90
+ENTITY_TYPES = ("body_location", "distance", "duration", "percentage")
+
+# Button payloads the domain sends as plain text, and the intent each must get.
+BUTTONS: Dict[str, Sequence[str]] = {
+    "inform": (
+        "Outside of the knee", "Front / around the kneecap", "Inside of the knee",
+        "Back of the knee", "Whole knee", "Hip or thigh", "Gradually, with running",
+        "Suddenly, with an injury", "Not sure", "Skip", "About the same", "Up 10–30%",
+        "Up more than 30%", "Less than before", "A run much longer than usual",
+        "More hills or downhill", "New shoes or surface", "None of these",
+        "Catching, locking or giving way", "Pain along the joint line",
+        "Hurts around the kneecap sitting or squatting", "Worse when sprinting",
+        "Changes when I move my back", "Stiff for under 30 min in the morning", "Kenmore",
+        "Jindalee", "Weekday mornings", "Weekday evenings", "Saturdays", "Any time",
+    ),
+    "affirm": ("Yes", "Yes, I agree"),
+    "deny": ("No", "No thanks"),
+    "report_red_flag": (
+        "Calf pain or swelling with breathlessness or chest pain",
+        "Hot, red, swollen knee with fever", "Calf pain, swelling or redness in one leg",
+        "Knee locked, can't straighten it", "Swelled up fast after an injury or a pop",
+        "Numbness, pins and needles or foot drop",
+        "Pain at night or at rest, weight loss or a lump",
+    ),
+    "ask_more": ("Tell me more",),
+    "ask_evidence": ("Show the evidence",),
+    "book_appointment": ("Book an assessment",),
+    "request_human": ("Talk to a person",),
+    "start_triage": ("Check my knee",),
+}
+GIBBERISH = ("asdkjh qwe", "🙂🙂🙂", "lorem ipsum dolor", "qqqqq wwww", "ghjgjhg kjh")
+GIBBERISH_OK = {"nlu_fallback", "out_of_scope"}
+
+
+def rel(path: Path) -> str:
+    """Path relative to the project root when inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def say(msg: str) -> None:
+    print(f"[evaluate] {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# 1. spaCy pipeline, 2. annotation agreement
+# --------------------------------------------------------------------------------------
+
+
+def ensure_spacy_pipeline() -> None:
+    subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "build_spacy_pipeline.py")],
+        check=True,
+    )
+
+
+def load_nlu(nlu_path: Path):
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return load_data(str(nlu_path))
+
+
+def annotation_agreement(nlu_path: Path) -> Tuple[List[str], Dict[str, Any]]:
+    """Compares the data's entity annotations with the rule component's output."""
+    import spacy
+
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from components.spacy_patterns import doc_for_text, extract_entities
+
+    nlp = spacy.load(PROJECT_ROOT / "models" / "spacy_en")
+    data = load_nlu(nlu_path)
+    gold_n = pred_n = agree = 0
+    problems: List[str] = []
+    for ex in data.intent_examples:
+        text = ex.get("text")
+
+        def key(e: Dict[str, Any]) -> Tuple:
+            value = e["value"] if e["entity"] == "body_location" else None
+            return e["entity"], e["start"], e["end"], value
+
+        gold = {key(e) for e in ex.get("entities") or []}
+        pred = {key(e) for e in extract_entities(doc_for_text(nlp, text), text)}
+        gold_n += len(gold)
+        pred_n += len(pred)
+        agree += len(gold & pred)
+        if gold != pred:
+            fmt = lambda s: ", ".join(f"{k[0]}:{text[k[1]:k[2]]!r}{'=' + k[3] if k[3] else ''}" for k in sorted(s))
+            problems.append(
+                f"[{ex.get('intent')}] {text!r}: annotated only [{fmt(gold - pred)}], "
+                f"extracted only [{fmt(pred - gold)}]"
+            )
+    counts = {
+        "examples": len(data.intent_examples),
+        "annotated": gold_n,
+        "extracted": pred_n,
+        "agree": agree,
+        "per_intent": dict(Counter(ex.get("intent") for ex in data.intent_examples)),
+    }
+    return problems, counts
+
+
+# --------------------------------------------------------------------------------------
+# 3. cross-validation
+# --------------------------------------------------------------------------------------
+
+
+def scratch_domain(nlu_path: Path, out_dir: Path) -> Path:
+    """A minimal domain (intents + entities) generated from the NLU data."""
+    data = load_nlu(nlu_path)
+    intents = sorted(data.intents)
+    entities = sorted(set(data.entities) | set(ENTITY_TYPES))
+    lines = ['version: "3.1"', "intents:"] + [f"  - {i}" for i in intents]
+    lines += ["entities:"] + [f"  - {e}" for e in entities]
+    path = out_dir / "domain.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_cross_validation(
+    config: Path, nlu_path: Path, domain: Path, out: Path, folds: int, log_path: Path
+) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    cmd = [
+        sys.executable, "-m", "rasa", "test", "nlu",
+        "--nlu", str(nlu_path), "--config", str(config), "--domain", str(domain),
+        "--cross-validation", "--folds", str(folds), "--out", str(out), "--successes",
+    ]
+    say("running: " + " ".join(cmd[1:]))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
+    started = time.monotonic()
+    fold = 0
+    epoch_re = re.compile(r"Epochs:\s+(\d+)%.*?(\d+)/(\d+)")
+    last_shown = ""
+    with open(log_path, "w", encoding="utf-8") as log, subprocess.Popen(
+        cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        bufsize=0,
+    ) as proc:
+        assert proc.stdout is not None
+        buf = b""
+        while True:
+            chunk = proc.stdout.read(4096)
+            if not chunk:
+                break
+            log.write(chunk.decode("utf-8", "replace"))
+            buf += chunk
+            *pieces, buf = re.split(rb"[\r\n]", buf)
+            for raw in pieces:
+                line = raw.decode("utf-8", "replace")
+                if "Starting to train component 'DIETClassifier'" in line:
+                    fold += 1
+                m = epoch_re.search(line)
+                elapsed = int(time.monotonic() - started)
+                if m:
+                    shown = f"fold {fold}/{folds}: DIET epoch {m.group(2)}/{m.group(3)}"
+                    if shown != last_shown:
+                        print(f"\r[evaluate] {shown}  ({elapsed // 60}m{elapsed % 60:02d}s)",
+                              end="", flush=True)
+                        last_shown = shown
+                elif "Running model for predictions" in line:
+                    print(f"\r[evaluate] fold {fold}/{folds}: predicting"
+                          f"  ({elapsed // 60}m{elapsed % 60:02d}s)        ", end="", flush=True)
+                elif re.search(r"\b(ERROR|Error|Traceback)\b", line):
+                    print(f"\n{line}", flush=True)
+        rc = proc.wait()
+    print()
+    elapsed = int(time.monotonic() - started)
+    if rc != 0:
+        raise SystemExit(f"rasa test nlu failed (exit {rc}); see {log_path}")
+    say(f"cross-validation finished in {elapsed // 60}m{elapsed % 60:02d}s (log: {log_path})")
+
+
+# --------------------------------------------------------------------------------------
+# 4. reports → summary
+# --------------------------------------------------------------------------------------
+
+_AGGREGATES = {"accuracy", "macro avg", "weighted avg", "micro avg"}
+
+
+def read_report(path: Path) -> Optional[Dict[str, Any]]:
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def per_label(report: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    return {k: v for k, v in report.items() if k not in _AGGREGATES and isinstance(v, dict)}
+
+
+def intent_section(report: Dict[str, Any], worst_n: int = 5) -> Tuple[List[str], float]:
+    macro = report["macro avg"]["f1-score"]
+    labels = per_label(report)
+    lines = [
+        f"intent macro-F1      {macro:.3f}   (target >= {INTENT_TARGET:.2f})",
+        f"intent accuracy      {report.get('accuracy', float('nan')):.3f}",
+        f"intent weighted-F1   {report['weighted avg']['f1-score']:.3f}",
+        f"intents              {len(labels)}",
+        "",
+        f"worst intents (F1, support, confused with):",
+    ]
+    for name, r in sorted(labels.items(), key=lambda kv: (kv[1]["f1-score"], kv[0]))[:worst_n]:
+        confused = r.get("confused_with") or {}
+        conf = ", ".join(f"{k} x{v}" for k, v in confused.items()) or "-"
+        lines.append(f"  {name:20} {r['f1-score']:.3f}  n={r['support']:<4} {conf}")
+    return lines, macro
+
+
+def entity_section(report: Optional[Dict[str, Any]]) -> Tuple[List[str], Optional[float]]:
+    if report is None:
+        return [f"entity report for {EXTRACTOR} missing"], None
+    labels = per_label(report)
+    # macro over the entity types only (Rasa leaves "no_entity" out of the report)
+    f1s = [labels[t]["f1-score"] for t in labels if t != "no_entity"]
+    macro = report.get("macro avg", {}).get("f1-score", sum(f1s) / len(f1s) if f1s else 0.0)
+    lines = [f"entity macro-F1      {macro:.3f}   (target >= {ENTITY_TARGET:.2f}, {EXTRACTOR})"]
+    for name, r in sorted(labels.items()):
+        lines.append(
+            f"  {name:20} P {r['precision']:.3f}  R {r['recall']:.3f}  "
+            f"F1 {r['f1-score']:.3f}  n={r['support']}"
+        )
+    return lines, macro
+
+
+def ensure_confusion_matrix(nlu_out: Path, reports: Path) -> Optional[Path]:
+    """Copies Rasa's intent confusion matrix to reports/, or draws it from predictions."""
+    target = reports / "intent_confusion_matrix.png"
+    rasa_png = nlu_out / "intent_confusion_matrix.png"
+    if rasa_png.is_file():
+        shutil.copyfile(rasa_png, target)
+        return target
+    rows: List[Dict[str, Any]] = []
+    for name in ("intent_successes.json", "intent_errors.json"):
+        data = read_report(nlu_out / name)
+        if data:
+            rows += data
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    gold = [r["intent"] for r in rows]
+    pred = [(r.get("intent_prediction") or {}).get("name") or "None" for r in rows]
+    labels = sorted(set(gold) | set(pred))
+    index = {l: i for i, l in enumerate(labels)}
+    m = np.zeros((len(labels), len(labels)), dtype=int)
+    for g, p in zip(gold, pred):
+        m[index[g], index[p]] += 1
+    fig, ax = plt.subplots(figsize=(12, 11))
+    ax.imshow(m, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=90)
+    ax.set_yticks(range(len(labels)), labels)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if m[i, j]:
+                ax.text(j, i, m[i, j], ha="center", va="center", fontsize=7,
+                        color="white" if m[i, j] > m.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Intent confusion matrix (cross-validation)")
+    fig.tight_layout()
+    fig.savefig(target, dpi=90)
+    plt.close(fig)
+    return target
+
+
+# --------------------------------------------------------------------------------------
+# 6. buttons and gibberish on a trained model
+# --------------------------------------------------------------------------------------
+
+
+def probe_section(model: Path) -> Tuple[List[str], bool]:
+    import asyncio
+    import logging
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    from rasa.core.agent import Agent
+
+    async def run() -> Tuple[List[str], bool]:
+        agent = Agent.load(str(model))
+        wrong: List[str] = []
+        total = 0
+        for intent, texts in BUTTONS.items():
+            for text in texts:
+                total += 1
+                got = (await agent.parse_message(text))["intent"]
+                if got["name"] != intent:
+                    wrong.append(f"  {text!r}: {got['name']} ({got['confidence']:.2f}), want {intent}")
+        lines = [f"buttons              {total - len(wrong)}/{total} classified as intended "
+                 f"(model {model.name})"] + wrong
+        gib_ok = 0
+        gib_lines = []
+        for text in GIBBERISH:
+            got = (await agent.parse_message(text))["intent"]
+            ok = got["name"] in GIBBERISH_OK
+            gib_ok += ok
+            gib_lines.append(f"  {'ok ' if ok else 'BAD'} {text!r}: {got['name']} ({got['confidence']:.2f})")
+        lines += [f"gibberish            {gib_ok}/{len(GIBBERISH)} -> nlu_fallback/out_of_scope"]
+        lines += gib_lines
+        return lines, not wrong and gib_ok == len(GIBBERISH)
+
+    return asyncio.run(run())
+
+
+# --------------------------------------------------------------------------------------
+# 7. clinical vignettes (hook)
+# --------------------------------------------------------------------------------------
+
+
+def vignette_section(
+    path: Path = PROJECT_ROOT / "tests" / "vignettes.tsv",
+    reports: Path = PROJECT_ROOT / "reports",
+) -> List[str]:
+    """'vignettes N/M correct' via ``bot.triage.vignettes`` + a PNG bar chart per outcome.
+
+    Imported lazily: while the module or the table does not exist yet, this says so and
+    returns, without failing the evaluation.
+    """
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    try:
+        from bot.triage.vignettes import check, load_vignettes
+    except ImportError as exc:
+        return [f"vignettes            skipped (bot.triage.vignettes not importable: {exc})"]
+    if not path.is_file():
+        return [f"vignettes            skipped ({rel(path)} not found)"]
+    try:
+        vignettes = load_vignettes(path)
+    except Exception as exc:  # a malformed table must not hide the NLU figures
+        return [f"vignettes            could not be loaded: {exc}"]
+
+    by_outcome: Dict[str, List[int]] = defaultdict(lambda: [0, 0])  # outcome → [ok, total]
+    failures: List[str] = []
+    for v in vignettes:
+        expected = getattr(v, "outcome", None) or "?"
+        try:
+            ok, result = check(v)
+        except Exception as exc:  # engine bug: count as wrong, keep going
+            ok, result = False, f"{type(exc).__name__}: {exc}"
+        by_outcome[expected][1] += 1
+        if ok:
+            by_outcome[expected][0] += 1
+        else:
+            got = getattr(result, "outcome", result)
+            failures.append(f"  {getattr(v, 'id', '?')}: expected {expected}, got {got}")
+    correct = sum(c for c, _ in by_outcome.values())
+    lines = [f"vignettes            {correct}/{len(vignettes)} correct"]
+    for outcome, (c, n) in sorted(by_outcome.items()):
+        lines.append(f"  {outcome:24} {c}/{n}")
+    lines += failures
+    chart = _vignette_chart(by_outcome, reports / "vignettes_by_outcome.png")
+    if chart:
+        lines.append(f"  chart: {rel(chart)}")
+    return lines
+
+
+def _vignette_chart(by_outcome: Dict[str, List[int]], target: Path) -> Optional[Path]:
+    if not by_outcome:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted(by_outcome)
+    ok = [by_outcome[n][0] for n in names]
+    bad = [by_outcome[n][1] - by_outcome[n][0] for n in names]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(names, ok, color="#2e7d32", label="correct")
+    ax.bar(names, bad, bottom=ok, color="#c62828", label="wrong")
+    ax.set_ylabel("vignettes")
+    ax.set_title("Clinical vignettes by expected outcome")
+    ax.legend()
+    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    fig.tight_layout()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(target, dpi=90)
+    plt.close(fig)
+    return target
+
+
+# --------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(description="NLU cross-validation and summary")
+    p.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
+    p.add_argument("--nlu", type=Path, default=PROJECT_ROOT / "data" / "nlu")
+    p.add_argument("--domain", type=Path, default=None,
+                   help="default: domain/ if it exists, else a generated minimal domain")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports")
+    p.add_argument("--summary-only", action="store_true",
+                   help="do not run cross-validation; summarise the existing reports/nlu")
+    p.add_argument("--model", type=Path, default=None,
+                   help="trained model for the button/gibberish check "
+                        "(default: models/clinic.tar.gz if it exists)")
+    p.add_argument("--no-probe", action="store_true", help="skip the button/gibberish check")
+    args = p.parse_args(argv)
+
+    os.chdir(PROJECT_ROOT)  # config.yml uses relative paths (models/spacy_en, components.*)
+    reports: Path = args.reports.resolve()
+    nlu_out = reports / "nlu"
+    reports.mkdir(parents=True, exist_ok=True)
+
+    ensure_spacy_pipeline()
+    say("checking entity annotations against the rule component")
+    problems, counts = annotation_agreement(args.nlu)
+    say(f"{counts['examples']} examples, {counts['annotated']} annotated entities, "
+        f"{len(problems)} examples disagree")
+
+    if not args.summary_only:
+        with tempfile.TemporaryDirectory(prefix="nlu-eval-") as tmp:
+            domain = args.domain
+            if domain is None:
+                domain = PROJECT_ROOT / "domain"
+                if not domain.exists():
+                    domain = scratch_domain(args.nlu, Path(tmp))
+                    say(f"no domain/ yet: using a generated minimal domain {domain}")
+            run_cross_validation(args.config, args.nlu, domain, nlu_out, args.folds,
+                                 reports / "cv.log")
+
+    intent_report = read_report(nlu_out / "intent_report.json")
+    if intent_report is None:
+        say(f"no intent report in {nlu_out}: run without --summary-only first")
+        return 2
+    intent_lines, intent_f1 = intent_section(intent_report)
+    entity_lines, entity_f1 = entity_section(read_report(nlu_out / f"{EXTRACTOR}_report.json"))
+    cm = ensure_confusion_matrix(nlu_out, reports)
+
+    probe_lines: List[str] = []
+    probe_ok: Optional[bool] = None
+    model = args.model or (PROJECT_ROOT / "models" / "clinic.tar.gz")
+    if not args.no_probe:
+        if model.is_file():
+            say(f"checking buttons and gibberish on {model}")
+            probe_lines, probe_ok = probe_section(model)
+        else:
+            probe_lines = [f"buttons/gibberish    skipped (no trained model at {model})"]
+
+    intent_pass = intent_f1 >= INTENT_TARGET
+    entity_pass = entity_f1 is not None and entity_f1 >= ENTITY_TARGET
+    lines = [
+        "NLU evaluation — " + time.strftime("%Y-%m-%d %H:%M"),
+        f"{args.folds}-fold cross-validation of {args.config.name} on {args.nlu}"
+        + (" (summary of existing reports)" if args.summary_only else ""),
+        f"examples             {counts['examples']} in {len(counts['per_intent'])} intents",
+        "",
+        *intent_lines,
+        "",
+        *entity_lines,
+        f"annotation agreement {counts['agree']}/{counts['annotated']} annotated entities "
+        f"extracted identically by the rule component "
+        f"({len(problems)} examples disagree)",
+        *[f"  {line}" for line in problems[:30]],
+        "",
+        f"confusion matrix     {rel(cm) if cm else 'MISSING'}",
+        "",
+        *probe_lines,
+        "",
+        *vignette_section(reports=reports),
+        "",
+        f"{'PASS' if intent_pass else 'FAIL'}  intent macro-F1 {intent_f1:.3f} >= {INTENT_TARGET}",
+        f"{'PASS' if entity_pass else 'FAIL'}  entity macro-F1 "
+        f"{'n/a' if entity_f1 is None else f'{entity_f1:.3f}'} >= {ENTITY_TARGET}",
+    ]
+    if probe_ok is not None:
+        lines.append(f"{'PASS' if probe_ok else 'FAIL'}  buttons and gibberish")
+    summary = "\n".join(lines) + "\n"
+    (reports / "summary.txt").write_text(summary, encoding="utf-8")
+    print(summary)
+    say(f"wrote {reports / 'summary.txt'}")
+    return 0 if (intent_pass and entity_pass and probe_ok is not False) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

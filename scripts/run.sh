@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make run`: one command for the whole assistant on this machine.
+#   setup (skips what is up to date) → train if the training data changed → migrate the clinic
+#   database → print where to chat → start every process of the Procfile with honcho.
+set -Eeuo pipefail
+
+# shellcheck source=scripts/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+banner() { echo; echo "==> $*"; }
+
+banner "run 1/4: setup"
+bash scripts/setup.sh
+
+banner "run 2/4: Rasa model (trained only if its inputs changed)"
+rc=0
+bash scripts/train_if_changed.sh || rc=$?
+if [ "$rc" = 3 ]; then
+    echo "run: there is no Rasa training data to build a model from yet, so the assistant cannot start." >&2
+    exit 1
+elif [ "$rc" != 0 ]; then
+    echo "run: training failed (exit $rc) — see the output above." >&2
+    exit "$rc"
+fi
+
+banner "run 3/4: clinic database migrations ($DATABASE_URL)"
+if [ -f bot/db/migrate.py ]; then
+    "$VENV_APP/bin/python" -m bot.db.migrate
+else
+    echo "    bot/db/migrate.py does not exist yet — migrations skipped."
+fi
+
+banner "run 4/4: starting the assistant (honcho: Procfile)"
+busy=""
+for port in "$RASA_PORT" "$ACTION_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then busy="$busy $port"; fi
+done
+if [ -n "$busy" ]; then
+    echo "run: port(s)$busy already in use — is the assistant already running (make run / make chat)?" >&2
+    echo "     Stop it, or choose other ports: RASA_PORT=6005 ACTION_PORT=6055 make run" >&2
+    exit 1
+fi
+
+cat <<INFO
+
+  Rasa server     http://localhost:$RASA_PORT   (ready when its log says "Rasa server is up and running", ~30 s)
+  Chat over REST  POST http://localhost:$RASA_PORT/webhooks/rest/webhook
+                    curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender": "me", "message": "hi"}'
+  Chat in a terminal  make chat   (in another terminal; it runs beside this one)
+  Action server   http://localhost:$ACTION_PORT/health
+  Rasa HTTP API   needs the token: ?token=\$(cat var/rasa_token)   (or RASA_AUTH_TOKEN from .env)
+  Endpoints       $RASA_ENDPOINTS      Clinic database  $DATABASE_URL
+
+  Ctrl+C stops everything.
+
+INFO
+
+# --env /dev/null: honcho must not re-read .env (env.sh did, letting the real environment win)
+exec "$VENV_APP/bin/honcho" start --env /dev/null --app-root "$ROOT" --procfile "$ROOT/Procfile"

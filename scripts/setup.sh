@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Creates (or brings up to date) everything the assistant needs locally. Safe to run again:
+# an environment whose lock file has not changed since it was installed is skipped.
+#
+#   .venv-rasa  Python 3.10 + requirements/rasa.lock   (Rasa, TensorFlow, spaCy)
+#   .venv-app   Python 3.10 + requirements/app.lock    (rasa-sdk, SQLAlchemy 2, tests, …)
+#   models/spacy_en   spaCy pipeline, built by scripts/build_spacy_pipeline.py (when it exists)
+#   var/        local data (SQLite databases, Rasa API token) — git-ignored, never copied
+#
+# FORCE=1 bash scripts/setup.sh  reinstalls both environments even if their locks are unchanged.
+set -Eeuo pipefail
+
+# shellcheck source=scripts/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+TOTAL=5
+STEP="starting"
+LOG_DIR="$ROOT/var/log"
+mkdir -p "$LOG_DIR"
+
+on_error() {
+    local rc=$?
+    echo >&2
+    echo "SETUP FAILED at step: $STEP (exit code $rc)" >&2
+    if [ -n "${CURRENT_LOG:-}" ] && [ -f "$CURRENT_LOG" ]; then
+        echo "---- last lines of $CURRENT_LOG ----" >&2
+        tail -n 25 "$CURRENT_LOG" >&2
+        echo "---- full log: $CURRENT_LOG" >&2
+    fi
+    exit "$rc"
+}
+trap on_error ERR
+
+step() { # step N "title"
+    STEP="[$1/$TOTAL] $2"
+    CURRENT_LOG=""
+    echo
+    echo "==> $STEP"
+}
+
+elapsed() { echo "$((SECONDS - $1))s"; }
+
+sha256_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# pip output is long and noisy: full output to a log, a short progress line on screen.
+pip_quiet() { # pip_quiet LOGFILE PYTHON ARGS...
+    local log="$1" py="$2"
+    shift 2
+    CURRENT_LOG="$log"
+    "$py" -m pip install --no-input --progress-bar off "$@" 2>&1 | tee -a "$log" |
+        awk '/^(Collecting|Processing) /{n++; if (n % 25 == 0) {printf "    … %d packages resolved\n", n; fflush()}}
+             /^Installing collected packages/{print "    installing " n " package" (n == 1 ? "" : "s") "…"; fflush()}
+             /^Successfully installed/{print "    done."; fflush()}
+             /^ERROR/{print "    " $0; fflush()}'
+}
+
+# Uninstall whatever is in the venv but not in the lock, so the venv equals the lock exactly.
+sync_to_lock() { # sync_to_lock PYTHON LOCKFILE
+    local extra
+    extra="$("$1" - "$2" <<'PY'
+import re, sys, importlib.metadata as md
+norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+locked = set()
+for line in open(sys.argv[1]):
+    line = line.split("#", 1)[0].strip()
+    if line:
+        locked.add(norm(re.split(r"[=<>!~\[; ]", line, 1)[0]))
+keep = locked | {"pip"}
+installed = {norm(d.metadata["Name"]) for d in md.distributions() if d.metadata["Name"]}
+print(" ".join(sorted(installed - keep)))
+PY
+)"
+    if [ -n "$extra" ]; then
+        echo "    removing packages that are no longer in the lock: $extra"
+        # shellcheck disable=SC2086
+        "$1" -m pip uninstall -y $extra >>"$CURRENT_LOG" 2>&1
+    fi
+}
+
+# ensure_venv DIR LOCK NAME : create/repair the venv, install the lock unless the stamp matches
+ensure_venv() {
+    local dir="$1" lock="$2" name="$3" start=$SECONDS
+    local stamp_file="$dir/.installed-lock.sha256" log="$LOG_DIR/setup-$name.log"
+    local want have=""
+    want="$(sha256_of "$lock" requirements/pip.lock)-$("$PY" -c 'import sys; print(sys.version.split()[0])')"
+
+    if [ -x "$dir/bin/python" ] && ! "$dir/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+        echo "    $dir is broken or not Python 3.10 — recreating it"
+        rm -rf "$dir"
+    fi
+    [ -f "$stamp_file" ] && have="$(cat "$stamp_file")"
+    if [ -x "$dir/bin/python" ] && [ "$have" = "$want" ] && [ "${FORCE:-0}" != 1 ]; then
+        echo "    up to date ($lock unchanged since it was installed) — skipped"
+        return 0
+    fi
+    if [ -n "$have" ]; then
+        echo "    $lock changed since the last install — updating $dir"
+    fi
+
+    : >"$log"
+    CURRENT_LOG="$log"
+    if [ ! -x "$dir/bin/python" ]; then
+        echo "    creating $dir with $PY"
+        "$PY" -m venv "$dir" >>"$log" 2>&1
+    fi
+    rm -f "$stamp_file"
+    echo "    pinning pip (requirements/pip.lock)"
+    pip_quiet "$log" "$dir/bin/python" -r requirements/pip.lock
+    echo "    installing $lock (full log: ${log#"$ROOT"/})"
+    pip_quiet "$log" "$dir/bin/python" -r "$lock"
+    sync_to_lock "$dir/bin/python" "$lock"
+    "$dir/bin/python" -m pip check >>"$log" 2>&1
+    echo "$want" >"$stamp_file"
+    echo "    installed in $(elapsed "$start")"
+}
+
+SETUP_START=$SECONDS
+
+step 1 "Finding Python 3.10"
+PY="$(bash "$ROOT/scripts/find_python.sh")"
+echo "    using $PY ($("$PY" --version 2>&1))"
+
+step 2 "Installing the Rasa environment .venv-rasa (about 2 minutes on first run)…"
+ensure_venv "$VENV_RASA" requirements/rasa.lock rasa
+
+step 3 "Installing the app environment .venv-app (under a minute on first run)…"
+ensure_venv "$VENV_APP" requirements/app.lock app
+
+step 4 "Building the spaCy pipeline (models/spacy_en)"
+if [ -f scripts/build_spacy_pipeline.py ]; then
+    spacy_stamp="models/spacy_en.stamp"
+    spacy_want="$(sha256_of scripts/build_spacy_pipeline.py requirements/rasa.lock)"
+    if [ -f models/spacy_en/meta.json ] && [ -f "$spacy_stamp" ] && [ "$(cat "$spacy_stamp")" = "$spacy_want" ]; then
+        echo "    up to date (build script and Rasa lock unchanged) — skipped"
+    else
+        CURRENT_LOG="$LOG_DIR/setup-spacy.log"
+        start=$SECONDS
+        mkdir -p models
+        "$VENV_RASA/bin/python" scripts/build_spacy_pipeline.py 2>&1 | tee "$CURRENT_LOG" | sed 's/^/    /'
+        echo "$spacy_want" >"$spacy_stamp"
+        echo "    built in $(elapsed "$start")"
+    fi
+else
+    echo "    scripts/build_spacy_pipeline.py does not exist yet — skipped (a colleague is writing it)"
+fi
+
+step 5 "Preparing local folders"
+mkdir -p var models
+echo "    var/     local data: SQLite databases, Rasa API token (git-ignored)"
+echo "    models/  spaCy pipeline and trained models (git-ignored)"
+
+trap - ERR
+echo
+echo "Setup complete in $(elapsed "$SETUP_START"). Next: make run (or make test)."
