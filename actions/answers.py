@@ -1,0 +1,168 @@
+"""Answers to the person's own questions, at any point of the conversation.
+
+Inside a form the rules run these and then the form asks its question again, so an answer is
+never lost. After a red flag, advice topics give way to the safety route: no exercise advice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.ask import buttons
+from actions.questions import ALL_QUESTIONS
+from actions.slots import answers_from_slots
+from actions.failures import reports_failures
+from bot.settings import get_settings
+from bot.triage import content
+
+logger = logging.getLogger(__name__)
+
+# Intents that ask for advice about managing ITB pain, and the content topic that answers each.
+ADVICE_TOPICS = {
+    "ask_foam_rolling": "foam_rolling",
+    "ask_stop_running": "stop_running",
+    "ask_exercises": "exercises",
+    "ask_recovery_time": "recovery_time",
+    "ask_what_is_itbs": "what_is_itbs",
+}
+
+
+OUT_OF_SCOPE = (
+    "Sorry, that's outside what I can help with. I'm here for knee pain in runners: I can ask "
+    "about your knee, answer questions about it, or pass you to our reception team."
+)
+
+
+def clinic_info() -> str:
+    settings = get_settings()
+    return (
+        "We have two clinics in Brisbane's west:\n"
+        f"• Kenmore: {settings.kenmore_hours}\n"
+        f"• Jindalee: {settings.jindalee_hours}\n"
+        f"Phone {settings.clinic_phone}, or say \"book\" and reception will contact you."
+    )
+
+
+def advice_for(topic: str, tracker: Tracker) -> content.Advice:
+    if topic == "compression_model_long":
+        return content.compression_model(short=False)
+    if topic == "compression_model":
+        return content.compression_model(short=True)
+    if topic == "load_plan":
+        return content.load_plan(answers_from_slots(tracker.slots))
+    if topic == "hip_exercises":
+        return content.hip_exercises()
+    return content.topic_answer(topic)
+
+
+def _red_flag_hold(tracker: Tracker) -> str | None:
+    flags = tracker.get_slot("red_flags") or tracker.get_slot("red_flags_reported")
+    if not flags:
+        return None
+    return (
+        "Because of the warning sign you mentioned, please have that checked by a doctor before "
+        "starting any exercises or running plan. Once it's been cleared, our physios can help "
+        "with the rest. If things get worse, call 000."
+    )
+
+
+@reports_failures
+class ActionAnswerQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        last_topic = tracker.get_slot("last_topic")
+
+        if intent in ADVICE_TOPICS or intent == "ask_more":
+            hold = _red_flag_hold(tracker)
+            if hold:
+                dispatcher.utter_message(text=hold)
+                return []
+
+        if intent in ADVICE_TOPICS:
+            topic = ADVICE_TOPICS[intent]
+            dispatcher.utter_message(
+                text=advice_for(topic, tracker).text, buttons=buttons(["Show the evidence"])
+            )
+            return [SlotSet("last_topic", topic)]
+        if intent == "ask_more":
+            # "Tell me more" deepens the compression model, the thing most people ask about.
+            topic = "compression_model_long"
+            dispatcher.utter_message(
+                text=advice_for(topic, tracker).text, buttons=buttons(["Show the evidence"])
+            )
+            return [SlotSet("last_topic", topic)]
+        if intent == "ask_evidence":
+            keys = advice_for(last_topic, tracker).evidence_keys if last_topic else tuple(content.EVIDENCE)
+            dispatcher.utter_message(text=content.evidence_text(keys))
+            return []
+        if intent == "ask_clinic_info":
+            dispatcher.utter_message(text=clinic_info())
+            return []
+        if intent == "bot_challenge":
+            dispatcher.utter_message(
+                text=(
+                    "I'm an automated assistant, not a person or a clinician. Type \"talk to a "
+                    "person\" any time and our reception team will contact you."
+                )
+            )
+            return []
+        if intent == "ask_why":
+            dispatcher.utter_message(
+                text=(
+                    "I ask about where and how your knee hurts to see how typical it is of "
+                    "ITB syndrome, to catch warning signs that need a doctor, and to give "
+                    "advice that fits your running. A physio always makes the diagnosis."
+                )
+            )
+            return []
+        dispatcher.utter_message(text=OUT_OF_SCOPE)
+        return []
+
+
+@reports_failures
+class ActionExplainWhy(Action):
+    def name(self) -> str:
+        return "action_explain_why"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        slot = tracker.get_slot("requested_slot")
+        question = ALL_QUESTIONS.get(slot or "")
+        if question is None:
+            dispatcher.utter_message(text="I ask these questions to point you to the right care.")
+        else:
+            dispatcher.utter_message(text=question.why)
+        return []
+
+
+@reports_failures
+class ActionDefaultFallback(Action):
+    """Said when the message wasn't understood at all (gibberish, another language, emoji)."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(
+            text=(
+                "Sorry, I didn't understand that. I can only read English text for now. You could "
+                "tell me about your knee, ask a question, or tap a button."
+            ),
+            buttons=buttons(["Check my knee", "Talk to a person"]),
+        )
+        # Returning nothing keeps the conversation where it was (no UserUtteranceReverted: the
+        # message stays in the transcript reception may read).
+        return []

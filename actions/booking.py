@@ -1,0 +1,180 @@
+"""Booking requests and "talk to a person": details for reception, consent, a reference code."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.results import channel_of
+from actions.slots import BOOKING_SLOTS, triage_in_progress
+from actions.failures import reports_failures
+from bot.db.repository import create_handoff
+from bot.db.session import run_in_session
+from bot.settings import get_settings
+from bot.triage import parsing
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME = 80
+MAX_TIMES = 200
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_EITHER = re.compile(r"\b(either|any|both|whichever|no preference|don'?t mind)\b", re.IGNORECASE)
+
+
+def _reask(tracker: Tracker, slot: str) -> dict[str, Any]:
+    attempts = int(tracker.get_slot("reask_count") or 0)
+    return {slot: None, "reask_count": min(attempts + 1, 2)}
+
+
+@reports_failures
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    async def validate_booking_name(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        name = " ".join(str(value).split())
+        if not name or len(name) > MAX_NAME or not _LETTER.search(name) or "@" in name:
+            return _reask(tracker, "booking_name")
+        return {"booking_name": name, "reask_count": 0}
+
+    async def validate_booking_contact(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        contact = parsing.parse_contact(str(value))
+        if contact is None:
+            return _reask(tracker, "booking_contact")
+        return {"booking_contact": contact.value, "booking_contact_kind": contact.kind, "reask_count": 0}
+
+    async def validate_booking_site(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        text = str(value)
+        site = parsing.parse_site(text)
+        if site is None and _EITHER.search(text[:200]):
+            site = "either"
+        if site is None:
+            return _reask(tracker, "booking_site")
+        return {"booking_site": site, "reask_count": 0}
+
+    async def validate_booking_times(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        times = " ".join(str(value).split())
+        if not times or not re.search(r"\w", times):
+            return _reask(tracker, "booking_times")
+        return {"booking_times": times[:MAX_TIMES], "reask_count": 0}
+
+    async def validate_booking_consent(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        consent = parsing.parse_yes_no(str(value))
+        if consent is None:
+            return _reask(tracker, "booking_consent")
+        return {"booking_consent": consent, "reask_count": 0}
+
+
+@reports_failures
+class ActionStartHandoff(Action):
+    def name(self) -> str:
+        return "action_start_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        reason = "talk_to_person" if intent == "request_human" else "booking"
+        if tracker.get_slot("red_flags") and reason == "talk_to_person":
+            reason = "red_flag_follow_up"
+        phone = get_settings().clinic_phone
+        if reason == "booking":
+            text = (
+                "Great. I'll take a few details and reception will contact you to confirm a time "
+                "(usually within one business day)."
+            )
+        else:
+            text = (
+                "Of course. I'll pass you to our reception team: they'll contact you, usually "
+                f"within one business day. If it can't wait, call the clinic on {phone} (or 000 "
+                "in an emergency)."
+            )
+        dispatcher.utter_message(text=text)
+        return [
+            SlotSet("handoff_reason", reason),
+            SlotSet("triage_paused", triage_in_progress(tracker.slots)),
+            SlotSet("reask_count", 0),
+            *[SlotSet(slot, None) for slot in BOOKING_SLOTS],
+        ]
+
+
+def handoff_summary(slots: dict[str, Any]) -> str:
+    """One line for the receptionist's list: what the assistant found, if anything."""
+    outcome = slots.get("triage_outcome")
+    if outcome is None:
+        return "Triage not finished."
+    flags = slots.get("red_flags") or []
+    parts = [f"Outcome: {outcome}", f"ITBS likelihood: {slots.get('itbs_likelihood')}"]
+    if flags:
+        parts.append("Red flags: " + ", ".join(flags))
+    return "; ".join(parts) + "."
+
+
+@reports_failures
+class ActionSubmitBooking(Action):
+    def name(self) -> str:
+        return "action_submit_booking"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        slots = tracker.slots
+        paused = bool(slots.get("triage_paused"))
+        events: list[dict[str, Any]] = [SlotSet("triage_paused", paused), SlotSet("reask_count", 0)]
+        phone = get_settings().clinic_phone
+
+        if slots.get("booking_consent") is not True:
+            dispatcher.utter_message(
+                text=(
+                    "That's fine: I haven't saved your contact details. If you change your mind, "
+                    f"say \"book\", or call the clinic on {phone}."
+                )
+            )
+            return events + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
+
+        site = slots.get("booking_site")
+        try:
+            handoff = await run_in_session(
+                lambda session: create_handoff(
+                    session,
+                    conversation_id=tracker.sender_id,
+                    channel=channel_of(tracker),
+                    reason=slots.get("handoff_reason") or "booking",
+                    name=slots["booking_name"],
+                    contact_kind=slots["booking_contact_kind"],
+                    contact_value=slots["booking_contact"],
+                    site=site if site in ("kenmore", "jindalee") else None,
+                    preferred_times=slots["booking_times"],
+                    consent=True,
+                    triage_id=slots.get("triage_id"),
+                    summary=handoff_summary(slots),
+                )
+            )
+        except Exception:
+            logger.exception("could not save the handoff of %s", tracker.sender_id)
+            # The details stay in the slots, so "book" again doesn't start from nothing.
+            dispatcher.utter_message(
+                text=(
+                    "Sorry, I couldn't pass your details to reception because of a technical problem "
+                    f"on our side. Please call the clinic on {phone}, or try again later by saying "
+                    "\"book\"."
+                )
+            )
+            return events
+
+        where = {"kenmore": " at Kenmore", "jindalee": " at Jindalee"}.get(site or "", "")
+        dispatcher.utter_message(
+            text=(
+                f"Thanks, {slots['booking_name']}. Reception has your request{where} and will "
+                f"contact you on {slots['booking_contact']}. Your reference is "
+                f"{handoff.reference_code}. If anything gets worse before then, call {phone}, or "
+                "000 in an emergency."
+            )
+        )
+        return events + [SlotSet("reference_code", handoff.reference_code)]

@@ -1,0 +1,111 @@
+"""`action_triage_result`: the outcome in plain words, the reasons, the advice, and the record.
+
+Red flags come first and end the advice: a route (000, emergency department or GP), never
+exercises. Otherwise an ITBS-typical story gets the compression model, a load plan built from
+this person's answers and hip exercises; a story that points elsewhere gets an assessment offer
+(the booking offer itself is `utter_offer_booking`, chosen by the rules from `triage_outcome`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.ask import buttons
+from actions.slots import answers_from_slots, answers_record
+from actions.failures import reports_failures
+from bot.db.repository import save_triage
+from bot.db.session import run_in_session
+from bot.settings import get_settings
+from bot.triage import content
+from bot.triage.engine import assess
+
+logger = logging.getLogger(__name__)
+
+RED_FLAG_OUTCOMES = frozenset({"emergency", "urgent_medical", "medical_review"})
+
+
+def channel_of(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+@reports_failures
+class ActionTriageResult(Action):
+    def name(self) -> str:
+        return "action_triage_result"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        answers = answers_from_slots(tracker.slots)
+        result = assess(answers)
+        announced = set(tracker.get_slot("red_flags_announced") or [])
+
+        triage_id = await self._record(tracker, result)
+
+        if result.outcome in RED_FLAG_OUTCOMES:
+            if set(result.red_flags) - announced:
+                dispatcher.utter_message(text=content.outcome_text(result))
+            dispatcher.utter_message(text=content.reasons_text(result))
+            dispatcher.utter_message(
+                text=(
+                    "I haven't given exercise advice because this needs a medical check first. "
+                    "For advice any time, healthdirect's nurses are on 1800 022 222. If you'd like "
+                    "someone from the clinic to contact you, tap below."
+                ),
+                buttons=buttons(["Talk to a person"]),
+            )
+            topic = None
+        elif result.outcome == "book_running_assessment":
+            dispatcher.utter_message(text=f"{content.outcome_text(result)}\n\n{content.reasons_text(result)}")
+            dispatcher.utter_message(
+                text=content.compression_model(short=True).text,
+                buttons=buttons(["Tell me more", "Show the evidence"]),
+            )
+            dispatcher.utter_message(text=content.load_plan(answers).text)
+            dispatcher.utter_message(text=content.hip_exercises().text)
+            topic = "compression_model"
+        else:
+            dispatcher.utter_message(text=f"{content.outcome_text(result)}\n\n{content.reasons_text(result)}")
+            topic = None
+
+        if triage_id is None:
+            dispatcher.utter_message(
+                text=(
+                    "I couldn't save your answers just now because of a technical problem on our "
+                    f"side, so reception can't see them yet. Please call the clinic on "
+                    f"{get_settings().clinic_phone} if you'd like to follow up."
+                )
+            )
+
+        return [
+            SlotSet("triage_outcome", result.outcome),
+            SlotSet("itbs_likelihood", result.itbs_likelihood),
+            SlotSet("red_flags", list(result.red_flags)),
+            SlotSet("red_flags_announced", sorted(announced | set(result.red_flags))),
+            SlotSet("triage_id", triage_id),
+            SlotSet("last_topic", topic),
+            SlotSet("reask_count", 0),
+        ]
+
+    @staticmethod
+    async def _record(tracker: Tracker, result: Any) -> int | None:
+        answers = answers_record(tracker.slots)
+        try:
+            triage = await run_in_session(
+                lambda session: save_triage(
+                    session,
+                    conversation_id=tracker.sender_id,
+                    channel=channel_of(tracker),
+                    answers=answers,
+                    result=result,
+                )
+            )
+        except Exception:  # the person still gets their result; the failure is logged
+            logger.exception("could not save the triage of %s", tracker.sender_id)
+            return None
+        return triage.id

@@ -1,0 +1,89 @@
+"""Session start (the notice), starting over, and deleting a person's data."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.slots import BOOKING_SLOTS, RESULT_SLOTS, TRIAGE_SLOTS
+from actions.failures import reports_failures
+from bot.db.repository import delete_conversation_data
+from bot.db.session import run_in_session
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+NOTICE = (
+    "Before we start: I'm an automated assistant, not a clinician, so I can't diagnose. "
+    "In an emergency call 000. What you tell me is stored securely for the clinic's team to "
+    "follow up and is never shared for marketing; type \"delete my data\" at any time to remove it."
+)
+
+
+@reports_failures
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=NOTICE)
+        return [SessionStarted(), ActionExecuted("action_listen")]
+
+
+@reports_failures
+class ActionStartOver(Action):
+    def name(self) -> str:
+        return "action_start_over"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        # Red flags already reported stay: restarting the questions must not talk over them.
+        dispatcher.utter_message(text="No problem, let's start again from the first question.")
+        cleared = (*TRIAGE_SLOTS, *RESULT_SLOTS, *BOOKING_SLOTS, "last_topic")
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("reask_count", 0),
+            SlotSet("triage_paused", False),
+            *[SlotSet(slot, None) for slot in cleared],
+        ]
+
+
+@reports_failures
+class ActionDeleteMyData(Action):
+    """Removes the person's triages and booking requests; the transcript goes with the tracker
+    store's own deletion (components/tracker_store.py) once this action has run."""
+
+    def name(self) -> str:
+        return "action_delete_my_data"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            removed = await run_in_session(
+                lambda session: delete_conversation_data(session, tracker.sender_id)
+            )
+        except Exception:
+            logger.exception("could not delete the data of %s", tracker.sender_id)
+            dispatcher.utter_message(
+                text=(
+                    "Sorry, I couldn't delete your data just now because of a technical problem. "
+                    f"Please try again later, or call the clinic on {get_settings().clinic_phone} "
+                    "and we'll remove it for you."
+                )
+            )
+            return []
+        logger.info("deleted %d records of %s at their request", removed, tracker.sender_id)
+        dispatcher.utter_message(
+            text="Done: I've deleted your answers, any booking request and this conversation."
+        )
+        # The tracker store erases the stored transcript when it sees this slot set.
+        return [SlotSet("erase_conversation", True)]

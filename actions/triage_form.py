@@ -1,0 +1,207 @@
+"""`validate_triage_form`: which questions this person needs, and what their answers mean.
+
+Answers arrive as free text (buttons send text too). Each validator normalises its answer with
+`bot.triage.parsing`; an answer that can't be understood is cleared so the form asks again, and
+`reask_count` tells the ask action to add an example, then to lean on the buttons.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Callable
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots
+from actions.failures import reports_failures
+from bot.triage import parsing
+from bot.triage.engine import ottawa_positive
+
+logger = logging.getLogger(__name__)
+
+# Details of an injury that the onset answer may already contain ("twisted it landing").
+ONSET_DETAIL_SYMPTOMS = frozenset({"twist_or_landing_injury", "blow_to_inside_of_knee"})
+
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(km|k|kms|kilomet\w*|mi|miles?)?\b", re.IGNORECASE)
+MILES_TO_KM = 1.609
+
+
+def _text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def _names_or_none(names: frozenset[str] | None) -> list[str] | None:
+    if names is None:
+        return None
+    return sorted(names) if names else [NONE_OF_THESE]
+
+
+def _yes_no_unsure(parse: Callable[[str], bool | None]) -> Callable[[str], Any]:
+    def parse_answer(text: str) -> Any:
+        value = parse(text)
+        if value is None and parsing.is_unsure(text):
+            return UNSURE
+        return value
+
+    return parse_answer
+
+
+@reports_failures
+class ValidateTriageForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_triage_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        answers = answers_from_slots(tracker.slots)
+        if answers.red_flags or ottawa_positive(answers):
+            # A red flag overrides everything: no more questions, straight to the result. The
+            # answers already given stay required, so the one just typed is still validated.
+            return [slot for slot in domain_slots if tracker.slots.get(slot) is not None]
+        required = ["pain_location", "onset"]
+        if tracker.get_slot("onset") == "sudden_injury":
+            required.append("injury_recent")
+            if tracker.get_slot("injury_recent") is True:
+                # Ottawa knee rules: the chat-answerable items, age included.
+                required += ["can_walk_four_steps", "can_bend_90", "age"]
+        required += [
+            "red_flag_screen",
+            "predictable_onset",
+            "downhill_worse",
+            "stairs_descent_pain",
+            "weekly_change_pct",
+            "training_changes",
+            "other_symptoms",
+        ]
+        if "age" not in required:
+            required.append("age")
+        return required
+
+    # --- answers given before the first question ("pain on the outside of my knee") ----------
+
+    async def extract_pain_location(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._prefill(tracker, "pain_location", parsing.parse_location)
+
+    async def extract_onset(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._prefill(tracker, "onset", parsing.parse_onset)
+
+    @staticmethod
+    def _prefill(tracker: Tracker, slot: str, parse: Callable[[str], Any]) -> dict[str, Any]:
+        # Only when the form is starting: later, each answer belongs to the question asked.
+        if tracker.get_slot("requested_slot") is not None or tracker.get_slot(slot) is not None:
+            return {}
+        value = parse(_text(tracker))
+        return {slot: value} if value is not None else {}
+
+    # --- one validator per question ------------------------------------------------------------
+
+    def _validated(self, tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
+        if value is None:
+            attempts = int(tracker.get_slot("reask_count") or 0)
+            logger.info("unclear answer for %s in %s", slot, tracker.sender_id)
+            return {slot: None, "reask_count": min(attempts + 1, 2)}
+        return {slot: value, "reask_count": 0}
+
+    def _parse_slot(self, tracker: Tracker, slot: str, value: Any, parse: Callable[[str], Any]) -> dict[str, Any]:
+        # Values that are already normalised (pre-filled) pass through the same parser.
+        return self._validated(tracker, slot, parse(str(value)))
+
+    async def validate_pain_location(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._parse_slot(tracker, "pain_location", value, parsing.parse_location)
+
+    async def validate_onset(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        result = self._parse_slot(tracker, "onset", value, parsing.parse_onset)
+        details = parsing.parse_symptoms(_text(tracker)) or frozenset()
+        details = details & ONSET_DETAIL_SYMPTOMS
+        if result["onset"] is not None and details:
+            result["onset_details"] = sorted(details)
+        return result
+
+    async def validate_injury_recent(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._parse_slot(
+            tracker, "injury_recent", value, _yes_no_unsure(parsing.parse_injury_recent)
+        )
+
+    async def validate_can_walk_four_steps(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._parse_slot(tracker, "can_walk_four_steps", value, _yes_no_unsure(parsing.parse_yes_no))
+
+    async def validate_can_bend_90(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._parse_slot(tracker, "can_bend_90", value, _yes_no_unsure(parsing.parse_yes_no))
+
+    async def validate_red_flag_screen(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._validated(
+            tracker, "red_flag_screen", _names_or_none(parsing.parse_red_flags(str(value)))
+        )
+
+    async def validate_predictable_onset(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._parse_slot(
+            tracker, "predictable_onset", value, _yes_no_unsure(parsing.parse_predictable_onset)
+        )
+
+    async def validate_downhill_worse(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._parse_slot(tracker, "downhill_worse", value, _yes_no_unsure(parsing.parse_downhill))
+
+    async def validate_stairs_descent_pain(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._parse_slot(
+            tracker, "stairs_descent_pain", value, _yes_no_unsure(parsing.parse_stairs)
+        )
+
+    async def validate_weekly_change_pct(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        text = str(value)
+        delta = tracker.get_slot("mileage_delta_km")
+        if delta is not None:
+            # Second turn: the person told us the increase, now the usual weekly distance.
+            before = _single_distance_km(text)
+            if before:
+                pct = round(100.0 * float(delta) / before, 1)
+                return {"weekly_change_pct": pct, "mileage_delta_km": None, "reask_count": 0}
+        change = parsing.parse_weekly_change(text)
+        if change is not None and change.pct is not None:
+            return {"weekly_change_pct": round(change.pct, 1), "mileage_delta_km": None, "reask_count": 0}
+        if change is not None and change.direction == "down":
+            # Running less than before: no load increase to score, no number needed.
+            return {"weekly_change_pct": DECREASED, "mileage_delta_km": None, "reask_count": 0}
+        if change is not None and change.delta_km is not None:
+            # "About 20 miles more than usual": a percentage needs the usual distance.
+            return {"weekly_change_pct": None, "mileage_delta_km": round(change.delta_km, 1), "reask_count": 0}
+        if parsing.is_unsure(text):
+            return {"weekly_change_pct": UNSURE, "reask_count": 0}
+        return self._validated(tracker, "weekly_change_pct", None)
+
+    async def validate_training_changes(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._validated(
+            tracker, "training_changes", _names_or_none(parsing.parse_training_changes(str(value)))
+        )
+
+    async def validate_other_symptoms(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._validated(
+            tracker, "other_symptoms", _names_or_none(parsing.parse_symptoms(str(value)))
+        )
+
+    async def validate_age(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        text = str(value)
+        if parsing.is_skip(text) or parsing.is_unsure(text):
+            return {"age": SKIPPED, "reask_count": 0}
+        return self._validated(tracker, "age", parsing.parse_age(text))
+
+
+def _single_distance_km(text: str) -> float | None:
+    """The usual weekly distance given on its own ("about 40", "25 miles")."""
+    numbers = _NUMBER.findall(text[:200])
+    if len(numbers) != 1:
+        return None
+    amount, unit = float(numbers[0][0]), numbers[0][1].lower()
+    km = amount * MILES_TO_KM if unit.startswith("mi") else amount
+    return km if km > 0 else None
