@@ -125,6 +125,11 @@ class ActionAnswerQuestion(Action):
                 )
             )
             return []
+        if tracker.active_loop_name:
+            # Inside the questions, anything off-topic (gibberish often looks off-topic to the
+            # classifier) counts as an unclear answer: the form asks again, with an example.
+            attempts = int(tracker.get_slot("reask_count") or 0)
+            return [SlotSet("reask_count", min(attempts + 1, 2))]
         dispatcher.utter_message(text=OUT_OF_SCOPE)
         return []
 

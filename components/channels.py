@@ -33,7 +33,8 @@ def technical_problem_text() -> str:
 
 
 def action_server_health_url() -> str:
-    base = os.environ.get("ACTION_SERVER_URL") or f"http://localhost:{os.environ.get('ACTION_PORT', '5055')}"
+    host = os.environ.get("ACTION_HOST", "localhost")
+    base = os.environ.get("ACTION_SERVER_URL") or f"http://{host}:{os.environ.get('ACTION_PORT', '5055')}"
     return base.rstrip("/") + "/health"
 
 
@@ -64,6 +65,21 @@ class _CountingOutput(OutputChannel):
     async def send_response(self, recipient_id: Text, message: dict[Text, Any]) -> None:
         self.sent += 1
         await self.inner.send_response(recipient_id, message)
+
+    # The base class defines the send_* methods itself, so __getattr__ never sees them.
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        self.sent += 1
+        await self.inner.send_text_message(recipient_id, text, **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: list[dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        self.sent += 1
+        await self.inner.send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: dict[Text, Any], **kwargs: Any) -> None:
+        self.sent += 1
+        await self.inner.send_custom_json(recipient_id, json_message, **kwargs)
 
 
 def guard(

@@ -5,8 +5,8 @@
 #   2 train                  scripts/train_if_changed.sh
 #   3 validate               rasa data validate --fail-on-warning           (Rasa env)
 #   4 unit                   pytest tests/unit                               (app env)
-#   5 nlu                    pytest tests/nlu                                (Rasa env)
-#   6 stories                rasa test core --stories tests/rasa --fail-on-prediction-errors
+#   5 components             pytest tests/components (NLU component, channels, tracker store) (Rasa env)
+#   6 stories                rasa test core --e2e --stories tests/rasa (user text through NLU too)
 #   7 e2e                    pytest tests/e2e (starts Rasa + action server)  (app env)
 #
 # A step whose files do not exist yet is SKIPPED with the reason; any FAILED step makes the
@@ -143,12 +143,13 @@ else
     skip "4 unit tests (app env)" "no tests/unit yet"
 fi
 
-# 5 ─ NLU component tests, Rasa env. --confcutdir: the shared tests/conftest.py imports
-#     SQLAlchemy 2 / bot.db, which the Rasa env (SQLAlchemy 1.4) must not load.
-if has_files tests/nlu 'test_*.py' '*_test.py'; then
-    run_pytest "5 NLU component tests (Rasa env)" "$VENV_RASA/bin/python" tests/nlu --confcutdir=tests/nlu
+# 5 ─ tests of components/ (the code Rasa itself loads), Rasa env. --confcutdir: the shared
+#     tests/conftest.py imports SQLAlchemy 2 / bot.db, which the Rasa env (SQLAlchemy 1.4) lacks.
+if has_files tests/components 'test_*.py' '*_test.py'; then
+    run_pytest "5 component tests (Rasa env)" "$VENV_RASA/bin/python" tests/components \
+        --confcutdir=tests/components -p no:cacheprovider
 else
-    skip "5 NLU component tests (Rasa env)" "no tests/nlu yet"
+    skip "5 component tests (Rasa env)" "no tests/components yet"
 fi
 
 # 6 ─ conversation stories
@@ -158,7 +159,9 @@ elif [ "$HAVE_MODEL" != 1 ]; then
     skip "6 rasa test core (stories)" "no up-to-date model (see step 2)"
 else
     rm -rf results/core
-    if ! run_step "6 rasa test core (stories)" "$VENV_RASA/bin/rasa" test core --model "$MODEL" \
+    # --e2e: each user message goes through the trained NLU as well, so a story fails on a
+    # wrong intent or entity, not only on a wrong next action.
+    if ! run_step "6 rasa test core (stories)" "$VENV_RASA/bin/rasa" test core --e2e --model "$MODEL" \
         --stories tests/rasa --fail-on-prediction-errors --out results/core; then
         echo "Failed stories: results/core/failed_test_stories.yml"
     fi

@@ -281,6 +281,12 @@ def test_out_of_scope_gets_the_scope_response() -> None:
     assert "outside what I can help with" in said(messages)
 
 
+def test_off_topic_inside_the_questions_counts_as_unclear() -> None:
+    t = tracker("what's the weather", "out_of_scope", {"reask_count": 0}, active_loop="triage_form")
+    messages, events = run(answers.ActionAnswerQuestion(), t)
+    assert messages == [] and slot_events(events) == {"reask_count": 1}
+
+
 def test_why_do_you_ask_explains_the_current_question() -> None:
     messages, _ = run(answers.ActionExplainWhy(), tracker("why?", "ask_why", {"requested_slot": "stairs_descent_pain"}))
     assert "30°" in said(messages)
