@@ -32,15 +32,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-# Allowed values. Triage values are the clinical contract (docs/contracts.md, triage-spec §5).
-OUTCOMES: tuple[str, ...] = (
-    "emergency",
-    "urgent_medical",
-    "medical_review",
-    "book_running_assessment",
-    "general_assessment",
-)
-ITBS_LIKELIHOODS: tuple[str, ...] = ("high", "moderate", "low")
+from bot.triage.engine import LIKELIHOODS
+from bot.triage.engine import OUTCOMES as ENGINE_OUTCOMES
+
+# Allowed values. Triage values are the clinical contract (docs/contracts.md, triage-spec §5),
+# defined once by the engine (a pure module: importing it costs nothing).
+OUTCOMES: tuple[str, ...] = ENGINE_OUTCOMES
+ITBS_LIKELIHOODS: tuple[str, ...] = LIKELIHOODS
 HANDOFF_REASONS: tuple[str, ...] = ("booking", "talk_to_person", "red_flag_follow_up")
 CONTACT_KINDS: tuple[str, ...] = ("phone", "email")
 SITES: tuple[str, ...] = ("kenmore", "jindalee")
