@@ -13,6 +13,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.results import channel_of
 from actions.slots import BOOKING_SLOTS, triage_in_progress
+from actions.slots import ignores_cleared_slots
 from actions.failures import reports_failures
 from bot.db.repository import create_handoff
 from bot.db.session import run_in_session
@@ -33,6 +34,7 @@ def _reask(tracker: Tracker, slot: str) -> dict[str, Any]:
 
 
 @reports_failures
+@ignores_cleared_slots
 class ValidateBookingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"

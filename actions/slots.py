@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 from bot.triage.engine import LOCATIONS, ONSETS, TriageAnswers
@@ -84,6 +85,25 @@ def answers_from_slots(slots: Mapping[str, Any]) -> TriageAnswers:
 def answers_record(slots: Mapping[str, Any]) -> dict[str, Any]:
     """The answers as stored for reception: exactly what was collected, nothing derived."""
     return {name: slots.get(name) for name in TRIAGE_SLOTS if slots.get(name) is not None}
+
+
+def ignores_cleared_slots(cls: type) -> type:
+    """Class decorator for form validators: a slot set to None (start over, a new handoff) is
+    being cleared, not answered, so it is neither parsed nor counted as an unclear answer."""
+
+    def wrap(method: Any, slot: str) -> Any:
+        @functools.wraps(method)
+        async def validate(self: Any, value: Any, dispatcher: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+            if value is None:
+                return {slot: None}
+            return await method(self, value, dispatcher, tracker, domain)
+
+        return validate
+
+    for name, method in list(vars(cls).items()):
+        if name.startswith("validate_") and callable(method):
+            setattr(cls, name, wrap(method, name.removeprefix("validate_")))
+    return cls
 
 
 def triage_in_progress(slots: Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots
+from actions.slots import ignores_cleared_slots
 from actions.failures import reports_failures
 from bot.triage import parsing
 from bot.triage.engine import ottawa_positive
@@ -50,6 +51,7 @@ def _yes_no_unsure(parse: Callable[[str], bool | None]) -> Callable[[str], Any]:
 
 
 @reports_failures
+@ignores_cleared_slots
 class ValidateTriageForm(FormValidationAction):
     def name(self) -> str:
         return "validate_triage_form"

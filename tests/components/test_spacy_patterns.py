@@ -3,7 +3,7 @@
 Run from the project root with the Rasa environment (the shared tests/conftest.py needs the
 app env's SQLAlchemy 2, hence --confcutdir):
 
-    .venv-rasa/bin/python -m pytest tests/nlu --confcutdir=tests/nlu
+    .venv-rasa/bin/python -m pytest tests/components --confcutdir=tests/components
 
 Uses the pipeline in models/spacy_en (built by scripts/build_spacy_pipeline.py); when it
 is missing, the same builder makes one in a temp dir.

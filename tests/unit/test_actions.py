@@ -397,3 +397,9 @@ def test_a_crashing_action_apologises_in_plain_words(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(results, "assess", broken)
     messages, events = run(results.ActionTriageResult(), tracker(slots=ITBS_SLOTS))
     assert events == [] and "went wrong on my side" in said(messages) and "000" in said(messages)
+
+
+def test_clearing_a_slot_is_not_an_unclear_answer() -> None:
+    # "start over" and a new handoff clear slots; the form must not read that as "None".
+    assert validate("pain_location", None, {"reask_count": 0}) == {"pain_location": None}
+    assert validate_booking("booking_name", None) == {"booking_name": None}
