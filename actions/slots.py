@@ -5,25 +5,12 @@ from __future__ import annotations
 import functools
 from typing import Any, Mapping
 
+from actions.questions import TRIAGE_QUESTIONS
 from bot.triage.engine import LOCATIONS, ONSETS, TriageAnswers
 
-TRIAGE_SLOTS: tuple[str, ...] = (
-    "pain_location",
-    "onset",
-    "injury_recent",
-    "can_walk_four_steps",
-    "can_bend_90",
-    "red_flag_screen",
-    "predictable_onset",
-    "downhill_worse",
-    "stairs_descent_pain",
-    "weekly_change_pct",
-    "training_changes",
-    "other_symptoms",
-    "age",
-    "mileage_delta_km",
-    "onset_details",
-)
+# Every answer slot of the triage (the questions' own table, in asking order) plus the two the
+# validator keeps for itself.
+TRIAGE_SLOTS: tuple[str, ...] = (*TRIAGE_QUESTIONS, "mileage_delta_km", "onset_details")
 RESULT_SLOTS: tuple[str, ...] = ("triage_outcome", "itbs_likelihood", "red_flags", "triage_id")
 BOOKING_SLOTS: tuple[str, ...] = (
     "booking_name",
