@@ -38,6 +38,25 @@ OUT_OF_SCOPE = (
 )
 
 
+def other_injury_answer(in_questions: bool) -> str:
+    settings = get_settings()
+    text = (
+        "I'm set up for knee pain in runners only, so I can't assess that here. Our physios do "
+        "treat other injuries (back, neck, shoulder, ankle, foot and more): call "
+        f"{settings.clinic_phone} or say \"book\" and reception will contact you. For an illness, "
+        "please see your GP, and call 000 in an emergency."
+    )
+    if in_questions:
+        text += " If your knee hurts too, let's carry on with it."
+    return text
+
+
+NOT_UNDERSTOOD = (
+    "Sorry, I didn't understand that. I can only read English text for now. You could "
+    "tell me about your knee, ask a question, or tap a button."
+)
+
+
 def clinic_info() -> str:
     settings = get_settings()
     return (
@@ -125,11 +144,21 @@ class ActionAnswerQuestion(Action):
                 )
             )
             return []
+        if intent == "other_injury":
+            # Not a knee problem: say where it can be treated; inside the questions the form
+            # then asks its question again (the person may have knee pain as well).
+            dispatcher.utter_message(text=other_injury_answer(bool(tracker.active_loop_name)))
+            return []
         if tracker.active_loop_name:
             # Inside the questions, anything off-topic (gibberish often looks off-topic to the
             # classifier) counts as an unclear answer: the form asks again, with an example.
             attempts = int(tracker.get_slot("reask_count") or 0)
             return [SlotSet("reask_count", min(attempts + 1, 2))]
+        if intent == "unreadable":
+            dispatcher.utter_message(
+                text=NOT_UNDERSTOOD, buttons=buttons(["Check my knee", "Talk to a person"])
+            )
+            return []
         dispatcher.utter_message(text=OUT_OF_SCOPE)
         return []
 
@@ -162,11 +191,7 @@ class ActionDefaultFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(
-            text=(
-                "Sorry, I didn't understand that. I can only read English text for now. You could "
-                "tell me about your knee, ask a question, or tap a button."
-            ),
-            buttons=buttons(["Check my knee", "Talk to a person"]),
+            text=NOT_UNDERSTOOD, buttons=buttons(["Check my knee", "Talk to a person"])
         )
         # Returning nothing keeps the conversation where it was (no UserUtteranceReverted: the
         # message stays in the transcript reception may read).

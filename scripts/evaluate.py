@@ -74,7 +74,7 @@ BUTTONS: Dict[str, Sequence[str]] = {
     "start_triage": ("Check my knee",),
 }
 GIBBERISH = ("asdkjh qwe", "🙂🙂🙂", "lorem ipsum dolor", "qqqqq wwww", "ghjgjhg kjh")
-GIBBERISH_OK = {"nlu_fallback", "out_of_scope"}
+GIBBERISH_OK = {"nlu_fallback", "unreadable"}
 
 
 def rel(path: Path) -> str:

@@ -189,6 +189,20 @@ def test_unclear_answers_are_reasked_with_an_example_then_buttons(stack: Stack) 
     assert chat.slot("pain_location") == "lateral"
 
 
+def test_off_topic_pain_elsewhere_and_unreadable_messages_each_get_their_own_answer(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("hi")
+    chat.say("I've hurt my shoulder")
+    assert "knee pain in runners only" in chat.text and "GP" in chat.text
+    chat.say("what's the weather going to be like tomorrow")
+    assert "outside what I can help with" in chat.text
+    chat.say("🤣🤣")
+    assert "didn't understand" in chat.text and "Check my knee" in chat.buttons
+    chat.say("me duele la rodilla cuando corro")
+    assert "English" in chat.text
+    assert chat.slot("requested_slot") is None  # nothing started by accident
+
+
 def test_an_invalid_phone_number_is_refused_kindly(stack: Stack) -> None:
     chat = Chat(stack)
     chat.say("I'd like to book an appointment")

@@ -287,6 +287,32 @@ def test_off_topic_inside_the_questions_counts_as_unclear() -> None:
     assert messages == [] and slot_events(events) == {"reask_count": 1}
 
 
+def test_pain_elsewhere_is_pointed_to_the_clinic_gp_and_000() -> None:
+    messages, events = run(answers.ActionAnswerQuestion(), tracker("my shoulder hurts", "other_injury"))
+    text = said(messages)
+    assert "knee pain in runners only" in text and "shoulder" in text
+    assert "book" in text and "GP" in text and "000" in text
+    assert "carry on" not in text and slot_events(events) == {}
+
+
+def test_pain_elsewhere_inside_the_questions_is_answered_not_counted_as_unclear() -> None:
+    t = tracker("my ankle hurts", "other_injury", {"reask_count": 0}, active_loop="triage_form")
+    messages, events = run(answers.ActionAnswerQuestion(), t)
+    assert "carry on" in said(messages) and slot_events(events) == {}
+
+
+def test_unreadable_outside_the_questions_gets_the_kind_not_understood_answer() -> None:
+    messages, _ = run(answers.ActionAnswerQuestion(), tracker("😂😂", "unreadable"))
+    assert "didn't understand" in said(messages) and "English" in said(messages)
+    assert messages[0]["buttons"]
+
+
+def test_unreadable_inside_the_questions_counts_as_unclear() -> None:
+    t = tracker("asdfgh", "unreadable", {"reask_count": 1}, active_loop="triage_form")
+    messages, events = run(answers.ActionAnswerQuestion(), t)
+    assert messages == [] and slot_events(events) == {"reask_count": 2}
+
+
 def test_why_do_you_ask_explains_the_current_question() -> None:
     messages, _ = run(answers.ActionExplainWhy(), tracker("why?", "ask_why", {"requested_slot": "stairs_descent_pain"}))
     assert "30°" in said(messages)
