@@ -18,7 +18,7 @@ Steps:
    the predictions);
 6. if a trained model is given (``--model``, default ``models/clinic.tar.gz`` when it
    exists), checks that the button payloads classify as intended and that gibberish falls
-   back (``nlu_fallback`` or ``out_of_scope``);
+   back (``nlu_fallback`` or ``unreadable``);
 7. :func:`vignette_section` — the clinical vignettes (``bot.triage.vignettes``) through the
    triage engine: "vignettes N/M correct" and a bar chart per expected outcome.
 
@@ -345,7 +345,7 @@ def probe_section(model: Path) -> Tuple[List[str], bool]:
             ok = got["name"] in GIBBERISH_OK
             gib_ok += ok
             gib_lines.append(f"  {'ok ' if ok else 'BAD'} {text!r}: {got['name']} ({got['confidence']:.2f})")
-        lines += [f"gibberish            {gib_ok}/{len(GIBBERISH)} -> nlu_fallback/out_of_scope"]
+        lines += [f"gibberish            {gib_ok}/{len(GIBBERISH)} -> {'/'.join(sorted(GIBBERISH_OK))}"]
         lines += gib_lines
         return lines, not wrong and gib_ok == len(GIBBERISH)
 
