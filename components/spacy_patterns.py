@@ -401,6 +401,16 @@ def _to_float(text: str) -> Optional[float]:
     return None
 
 
+def _amount_before_unit(words: List[str], span: Span) -> Tuple[Optional[float], Optional[float], bool]:
+    """(amount, amount_from, approx) of the words before the unit: "half a km" -> 0.5,
+    "a week" -> 1, otherwise the number or range ("about 30", "30 to 45")."""
+    if words[0] == "half":
+        return 0.5, None, False
+    if words[0] in ARTICLE_ONE and len(words) == 2:
+        return 1.0, None, False
+    return _parse_amount(span[:-1])
+
+
 def _parse_amount(tokens: Sequence[Token]) -> Tuple[Optional[float], Optional[float], bool]:
     """Amount tokens (without the unit) → (amount, amount_from or None, approximate)."""
     words = [t.lower_ for t in tokens]
@@ -638,12 +648,7 @@ def _quantity(doc: Doc, label: str, start: int, end: int) -> Optional[Dict[str, 
             amount, unit_word = glued
         else:
             unit_word = words[-1]
-            if words[0] == "half":
-                amount = 0.5
-            elif words[0] in ARTICLE_ONE and len(words) == 2:
-                amount = 1.0
-            else:
-                amount, amount_from, approx = _parse_amount(span[:-1])
+            amount, amount_from, approx = _amount_before_unit(words, span)
         unit = _distance_unit(unit_word) or _distance_unit(span[-1].lemma_)
         if amount is None or unit is None:
             return None
@@ -664,12 +669,7 @@ def _quantity(doc: Doc, label: str, start: int, end: int) -> Optional[Dict[str, 
             unit_word, amount = words[1], 1.5  # "a week and a half"
         else:
             unit_word = words[-1]
-            if words[0] == "half":
-                amount = 0.5
-            elif words[0] in ARTICLE_ONE and len(words) == 2:
-                amount = 1.0
-            else:
-                amount, amount_from, approx = _parse_amount(span[:-1])
+            amount, amount_from, approx = _amount_before_unit(words, span)
         unit = _duration_unit(unit_word)
         if unit is None and not glued:
             unit = DUR_UNIT_NORMAL.get(span[-1].lemma_)
