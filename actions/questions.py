@@ -218,3 +218,24 @@ BOOKING_QUESTIONS: dict[str, Question] = {
 }
 
 ALL_QUESTIONS: dict[str, Question] = {**TRIAGE_QUESTIONS, **BOOKING_QUESTIONS}
+
+
+def noted_text(answers: dict[str, object]) -> str:
+    """The thank-you for answers given before their question ("going down stairs hurts")."""
+    phrases = []
+    for slot, value in answers.items():
+        if slot == "stairs_descent_pain":
+            phrases.append("going down stairs hurts" if value else "stairs don't bother it")
+        elif slot == "downhill_worse":
+            phrases.append("running downhill makes it worse" if value else "downhill running doesn't make it worse")
+        elif slot == "weekly_change_pct":
+            pct = float(value)  # type: ignore[arg-type]
+            phrases.append(
+                f"your weekly distance went up by about {pct:g} %" if pct > 0
+                else f"your weekly distance went down by about {-pct:g} %" if pct < 0
+                else "your weekly distance hasn't changed"
+            )
+        elif slot == "age":
+            phrases.append(f"you're {value}")
+    listed = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    return f"Thanks, I've noted that {listed}, so I won't ask again."

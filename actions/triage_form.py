@@ -12,13 +12,16 @@ import re
 from typing import Any, Callable
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots
+from actions.questions import noted_text
 from actions.slots import ignores_cleared_slots
 from actions.failures import reports_failures
 from bot.triage import parsing
+from bot.triage.volunteered import VOLUNTEERABLE, volunteered_answers
 from bot.triage.engine import ottawa_positive
 
 logger = logging.getLogger(__name__)
@@ -87,7 +90,32 @@ class ValidateTriageForm(FormValidationAction):
             required.append("age")
         return required
 
-    # --- answers given before the first question ("pain on the outside of my knee") ----------
+    # --- answers given before their question ------------------------------------------------
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The `extract_*` methods below, plus answers to later questions stated outright
+        ("it only hurts going down stairs" at the safety check): kept, thanked for, not asked again."""
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        noted = await self._volunteered(dispatcher, tracker, domain)
+        if noted:
+            logger.info("answers given early in %s: %s", tracker.sender_id, sorted(noted))
+            dispatcher.utter_message(text=noted_text(noted))
+            events += [SlotSet(slot, value) for slot, value in noted.items()]
+        return events
+
+    async def _volunteered(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        requested = tracker.get_slot("requested_slot")
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        return {
+            slot: value
+            for slot, value in volunteered_answers(_text(tracker)).items()
+            if slot in required and slot != requested and tracker.get_slot(slot) is None
+        }
+
 
     async def extract_pain_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -112,11 +140,20 @@ class ValidateTriageForm(FormValidationAction):
     def _validated(self, tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
         if value is None:
             attempts = int(tracker.get_slot("reask_count") or 0)
+            if any(
+                other != slot and tracker.slots_to_validate().get(other) is not None
+                for other in VOLUNTEERABLE
+            ):
+                # the message answered a later question instead: it was thanked for, so the
+                # question comes again as it was, not as "sorry, I didn't catch that"
+                return {slot: None, "reask_count": 0}
             logger.info("unclear answer for %s in %s", slot, tracker.sender_id)
             return {slot: None, "reask_count": min(attempts + 1, 2)}
         return {slot: value, "reask_count": 0}
 
     def _parse_slot(self, tracker: Tracker, slot: str, value: Any, parse: Callable[[str], Any]) -> dict[str, Any]:
+        if _is_volunteered(value):
+            return {slot: value}
         # Values that are already normalised (pre-filled) pass through the same parser.
         return self._validated(tracker, slot, parse(str(value)))
 
@@ -161,6 +198,8 @@ class ValidateTriageForm(FormValidationAction):
         )
 
     async def validate_weekly_change_pct(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if _is_volunteered(value):
+            return {"weekly_change_pct": value, "mileage_delta_km": None}
         text = str(value)
         delta = tracker.get_slot("mileage_delta_km")
         if delta is not None:
@@ -193,10 +232,17 @@ class ValidateTriageForm(FormValidationAction):
         )
 
     async def validate_age(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if _is_volunteered(value):
+            return {"age": value}
         text = str(value)
         if parsing.is_skip(text) or parsing.is_unsure(text):
             return {"age": SKIPPED, "reask_count": 0}
         return self._validated(tracker, "age", parsing.parse_age(text))
+
+
+def _is_volunteered(value: Any) -> bool:
+    # typed answers arrive as text; an answer given early was parsed already (bool/number)
+    return isinstance(value, (bool, int, float))
 
 
 def _single_distance_km(text: str) -> float | None:

@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from actions.questions import TRIAGE_QUESTIONS
 from bot.db.models import Handoff, Triage
 from bot.db.session import make_engine, session_factory
 from tests.e2e.servers import Chat, Stack
@@ -87,6 +88,32 @@ def test_miles_and_an_increase_without_a_baseline_become_a_percentage(stack: Sta
     assert "before" in chat.text  # asks what the increase was on
     chat.say("40 miles")
     assert chat.slot("weekly_change_pct") == pytest.approx(50.0)
+
+
+def test_answers_given_before_their_question_are_kept_and_not_asked_again(stack: Stack) -> None:
+    chat = Chat(stack)
+    start(chat)
+    chat.say("the outside of my left knee")
+    chat.say("gradually over a month")
+    assert "Safety check" in chat.text
+    chat.say("it only hurts going down stairs")  # answers a later question
+    assert "noted that going down stairs hurts" in chat.text
+    assert "Safety check" in chat.text and "didn't quite catch" not in chat.text
+    chat.say("none of these")
+    chat.say("I went from 30 to 45 km a week")  # and another one
+    assert "went up by about 50 %" in chat.text
+    asked: list[str] = []
+    for answer in ("yes, at about 6 km every time", "yes, downhill is worse", "none of these",
+                   "none of these", "I'm 29"):
+        chat.say(answer)
+        asked.append(chat.text)
+    for skipped in ("stairs_descent_pain", "weekly_change_pct"):
+        assert not any(TRIAGE_QUESTIONS[skipped].text in reply for reply in asked), skipped
+    assert chat.slot("triage_outcome") == "book_running_assessment"
+
+    [triage] = rows(stack, Triage, chat.sender)
+    assert triage.answers["stairs_descent_pain"] is True
+    assert triage.answers["weekly_change_pct"] == pytest.approx(50.0)
 
 
 def test_a_red_flag_mid_questions_is_answered_at_once_without_exercises(stack: Stack) -> None:

@@ -197,6 +197,65 @@ def test_the_opening_message_can_answer_the_first_questions() -> None:
     assert asyncio.run(form.extract_pain_location(CollectingDispatcher(), mid_form, {})) == {}
 
 
+TRIAGE_DOMAIN = {
+    "forms": {"triage_form": {"required_slots": [
+        "pain_location", "onset", "injury_recent", "can_walk_four_steps", "can_bend_90",
+        "red_flag_screen", "predictable_onset", "downhill_worse", "stairs_descent_pain",
+        "weekly_change_pct", "training_changes", "other_symptoms", "age",
+    ]}}
+}
+
+
+def answer_in_form(text: str, requested: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Run validate_triage_form as Rasa does: the typed text arrives as the requested slot's candidate."""
+    t = tracker(text, slots={**slots, "requested_slot": requested}, active_loop="triage_form")
+    t.events.append({"event": "slot", "name": requested, "value": text})
+    t.slots[requested] = text
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(triage_form.ValidateTriageForm().run(dispatcher, t, TRIAGE_DOMAIN))
+    return said(dispatcher.messages), slot_events(events)
+
+
+EARLY_SLOTS = {"pain_location": "lateral", "onset": "gradual"}
+
+
+def test_an_answer_to_a_later_question_is_kept_thanked_for_and_not_asked_again() -> None:
+    reply, slots = answer_in_form("it only hurts going down stairs", "red_flag_screen", EARLY_SLOTS)
+    assert slots["stairs_descent_pain"] is True
+    assert "noted that going down stairs hurts" in reply
+    # the safety check is asked again as it was: no "sorry", no count towards the buttons
+    assert slots["red_flag_screen"] is None and slots["reask_count"] == 0
+    assert slots["requested_slot"] == "red_flag_screen"
+
+
+def test_an_answer_with_extra_details_fills_both_questions() -> None:
+    reply, slots = answer_in_form(
+        "none of these. I'm 52 and I went from 30 to 45 km a week", "red_flag_screen", EARLY_SLOTS
+    )
+    assert slots["red_flag_screen"] == ["none"]
+    assert slots["weekly_change_pct"] == 50.0 and slots["age"] == 52
+    assert "went up by about 50 %" in reply and "you're 52" in reply
+    assert slots["requested_slot"] == "predictable_onset"
+
+
+def test_a_question_already_answered_is_not_overwritten_by_a_later_aside() -> None:
+    answered = {**EARLY_SLOTS, "red_flag_screen": ["none"], "stairs_descent_pain": False}
+    reply, slots = answer_in_form("yes, and the stairs hurt now", "predictable_onset", answered)
+    assert "stairs_descent_pain" not in slots and "noted" not in reply
+    assert slots["predictable_onset"] is True
+
+
+def test_a_plain_unclear_answer_still_counts_towards_the_buttons() -> None:
+    reply, slots = answer_in_form("hmm", "red_flag_screen", EARLY_SLOTS)
+    assert slots["reask_count"] == 1 and "noted" not in reply
+
+
+def test_after_an_unclear_answer_an_early_answer_brings_the_question_back_plainly() -> None:
+    reply, slots = answer_in_form("I'm 34", "red_flag_screen", {**EARLY_SLOTS, "reask_count": 1})
+    assert slots["age"] == 34 and "you're 34" in reply
+    assert slots["reask_count"] == 0
+
+
 # --- asking ------------------------------------------------------------------------------------
 
 
