@@ -140,10 +140,8 @@ class ValidateTriageForm(FormValidationAction):
     def _validated(self, tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
         if value is None:
             attempts = int(tracker.get_slot("reask_count") or 0)
-            if any(
-                other != slot and tracker.slots_to_validate().get(other) is not None
-                for other in VOLUNTEERABLE
-            ):
+            just_set = tracker.slots_to_validate()
+            if any(other != slot and just_set.get(other) is not None for other in VOLUNTEERABLE):
                 # the message answered a later question instead: it was thanked for, so the
                 # question comes again as it was, not as "sorry, I didn't catch that"
                 return {slot: None, "reask_count": 0}

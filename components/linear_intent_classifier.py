@@ -76,10 +76,13 @@ class WeightedFeatures:
         self.widths: List[int] = []
         self.transformers: List[TfidfTransformer] = []
 
-    def _stack(self, messages: List[Message], origin: Text, width: int) -> scipy.sparse.csr_matrix:
+    @staticmethod
+    def _stack(
+        blocks: List[Dict[Text, scipy.sparse.csr_matrix]], origin: Text, width: int
+    ) -> scipy.sparse.csr_matrix:
         rows = []
-        for message in messages:
-            block = sentence_blocks(message).get(origin)
+        for message_blocks in blocks:
+            block = message_blocks.get(origin)
             if block is None or block.shape[1] != width:
                 # a message that this featurizer skipped (e.g. empty text) counts as all-zero
                 block = scipy.sparse.csr_matrix((1, width))
@@ -87,18 +90,19 @@ class WeightedFeatures:
         return scipy.sparse.vstack(rows).tocsr()
 
     def fit(self, messages: List[Message]) -> "WeightedFeatures":
-        first = sentence_blocks(messages[0])
-        self.origins = sorted(first)
-        self.widths = [first[o].shape[1] for o in self.origins]
+        blocks = [sentence_blocks(m) for m in messages]
+        self.origins = sorted(blocks[0])
+        self.widths = [blocks[0][o].shape[1] for o in self.origins]
         self.transformers = [
-            TfidfTransformer(sublinear_tf=True, norm=None).fit(self._stack(messages, o, w))
+            TfidfTransformer(sublinear_tf=True, norm=None).fit(self._stack(blocks, o, w))
             for o, w in zip(self.origins, self.widths)
         ]
         return self
 
     def transform(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
+        blocks = [sentence_blocks(m) for m in messages]
         parts = [
-            normalize(t.transform(self._stack(messages, o, w)))
+            normalize(t.transform(self._stack(blocks, o, w)))
             for o, w, t in zip(self.origins, self.widths, self.transformers)
         ]
         return scipy.sparse.hstack(parts).tocsr()
