@@ -16,10 +16,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots
-from actions.questions import noted_text
-from actions.slots import ignores_cleared_slots
 from actions.failures import reports_failures
+from actions.questions import noted_text
+from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots
+from actions.slots import ignores_cleared_slots
 from bot.triage import parsing
 from bot.triage.volunteered import VOLUNTEERABLE, volunteered_answers
 from bot.triage.engine import ottawa_positive
@@ -115,7 +115,6 @@ class ValidateTriageForm(FormValidationAction):
             for slot, value in volunteered_answers(_text(tracker)).items()
             if slot in required and slot != requested and tracker.get_slot(slot) is None
         }
-
 
     async def extract_pain_location(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
