@@ -20,9 +20,7 @@ chat: ## talk to the assistant in this terminal (rasa shell + action server)
 	@bash scripts/chat.sh
 
 eval: setup train ## evaluate the trained model (scripts/evaluate.py)
-	@source scripts/env.sh && cd "$$ROOT" && \
-	if [ -f scripts/evaluate.py ]; then "$$VENV_RASA/bin/python" scripts/evaluate.py; \
-	else echo "eval: scripts/evaluate.py does not exist yet." >&2; exit 1; fi
+	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_RASA/bin/python" scripts/evaluate.py
 
 setup: ## create/update .venv-rasa and .venv-app from the lock files, build the spaCy pipeline
 	@bash scripts/setup.sh
@@ -31,9 +29,7 @@ train: setup ## train models/clinic.tar.gz if config, domain, data or components
 	@bash scripts/train_if_changed.sh
 
 migrate: setup ## upgrade the clinic database (DATABASE_URL) to the latest schema
-	@source scripts/env.sh && cd "$$ROOT" && \
-	if [ -f bot/db/migrate.py ]; then "$$VENV_APP/bin/python" -m bot.db.migrate; \
-	else echo "migrate: bot/db/migrate.py does not exist yet — nothing to do."; fi
+	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_APP/bin/python" -m bot.db.migrate
 
 clean: ## remove trained models, results/ and reports/ (keeps environments, spaCy pipeline and var/)
 	rm -f models/*.tar.gz models/*.tar.gz.inputs

@@ -14,9 +14,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.ask import buttons
+from actions.failures import reports_failures
 from actions.questions import ALL_QUESTIONS
 from actions.slots import answers_from_slots
-from actions.failures import reports_failures
 from bot.settings import get_settings
 from bot.triage import content
 
@@ -43,7 +43,7 @@ def other_injury_answer(in_questions: bool) -> str:
     text = (
         "I'm set up for knee pain in runners only, so I can't assess that here. Our physios do "
         "treat other injuries (back, neck, shoulder, ankle, foot and more): call "
-        f"{settings.clinic_phone} or say \"book\" and reception will contact you. For an illness, "
+        f'{settings.clinic_phone} or say "book" and reception will contact you. For an illness, '
         "please see your GP, and call 000 in an emergency."
     )
     if in_questions:
@@ -63,7 +63,7 @@ def clinic_info() -> str:
         "We have two clinics in Brisbane's west:\n"
         f"• Kenmore: {settings.kenmore_hours}\n"
         f"• Jindalee: {settings.jindalee_hours}\n"
-        f"Phone {settings.clinic_phone}, or say \"book\" and reception will contact you."
+        f'Phone {settings.clinic_phone}, or say "book" and reception will contact you.'
     )
 
 
@@ -131,7 +131,7 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(
                 text=(
                     "I'm an automated assistant, not a person or a clinician. Type \"talk to a "
-                    "person\" any time and our reception team will contact you."
+                    'person" any time and our reception team will contact you.'
                 )
             )
             return []
@@ -190,9 +190,7 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text=NOT_UNDERSTOOD, buttons=buttons(["Check my knee", "Talk to a person"])
-        )
+        dispatcher.utter_message(text=NOT_UNDERSTOOD, buttons=buttons(["Check my knee", "Talk to a person"]))
         # Returning nothing keeps the conversation where it was (no UserUtteranceReverted: the
         # message stays in the transcript reception may read).
         return []

@@ -8,8 +8,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.questions import ALL_QUESTIONS, Question
 from actions.failures import reports_failures
+from actions.questions import ALL_QUESTIONS, Question
 
 
 def buttons(titles: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
@@ -21,15 +21,15 @@ def question_text(question: Question, attempts: int) -> str:
     if attempts <= 0:
         return question.text
     if attempts == 1:
-        return f"Sorry, I didn't quite catch that. {question.text} For example: \"{question.example}\"."
+        return f'Sorry, I didn\'t quite catch that. {question.text} For example: "{question.example}".'
     if question.buttons:
         return (
             "Let's try it with the buttons: tap the one that fits best. "
-            "If none fit, type \"talk to a person\" and our reception team will help."
+            'If none fit, type "talk to a person" and our reception team will help.'
         )
     return (
-        f"Sorry, I still couldn't use that. {question.text} For example: \"{question.example}\". "
-        "If you'd rather, type \"talk to a person\"."
+        f'Sorry, I still couldn\'t use that. {question.text} For example: "{question.example}". '
+        'If you\'d rather, type "talk to a person".'
     )
 
 
@@ -51,7 +51,7 @@ def _ask_action(slot: str) -> type[Action]:
                 # We have the increase but not what it's an increase on.
                 text = (
                     f"Got it: about {delta:g} km a week more than before. Roughly how far were you "
-                    "running each week before that (e.g. \"40 km\" or \"25 miles\")?"
+                    'running each week before that (e.g. "40 km" or "25 miles")?'
                 )
                 dispatcher.utter_message(text=text)
                 return []
@@ -63,4 +63,4 @@ def _ask_action(slot: str) -> type[Action]:
 
 
 ASK_ACTIONS = [_ask_action(slot) for slot in ALL_QUESTIONS]
-ASK_ACTIONS_BY_SLOT = {slot: action for slot, action in zip(ALL_QUESTIONS, ASK_ACTIONS)}
+ASK_ACTIONS_BY_SLOT = dict(zip(ALL_QUESTIONS, ASK_ACTIONS, strict=False))

@@ -11,10 +11,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.results import channel_of
-from actions.slots import BOOKING_SLOTS, triage_in_progress
-from actions.slots import ignores_cleared_slots
 from actions.failures import reports_failures
+from actions.results import channel_of
+from actions.slots import BOOKING_SLOTS, ignores_cleared_slots, triage_in_progress
 from bot.db.repository import create_handoff
 from bot.db.session import run_in_session
 from bot.settings import get_settings
@@ -135,7 +134,7 @@ class ActionSubmitBooking(Action):
             dispatcher.utter_message(
                 text=(
                     "That's fine: I haven't saved your contact details. If you change your mind, "
-                    f"say \"book\", or call the clinic on {phone}."
+                    f'say "book", or call the clinic on {phone}.'
                 )
             )
             return events + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
@@ -165,7 +164,7 @@ class ActionSubmitBooking(Action):
                 text=(
                     "Sorry, I couldn't pass your details to reception because of a technical problem "
                     f"on our side. Please call the clinic on {phone}, or try again later by saying "
-                    "\"book\"."
+                    '"book".'
                 )
             )
             return events

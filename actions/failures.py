@@ -18,7 +18,7 @@ A = TypeVar("A", bound=type[Action])
 
 SORRY = (
     "Sorry, something went wrong on my side just then, and I've logged it for the team. "
-    "You can try again, or type \"talk to a person\". If this is an emergency, call 000."
+    'You can try again, or type "talk to a person". If this is an emergency, call 000.'
 )
 
 

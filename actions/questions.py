@@ -37,7 +37,7 @@ TRIAGE_QUESTIONS: dict[str, Question] = {
         ),
     ),
     "onset": Question(
-        text="How did it start: gradually over days or weeks of running, or suddenly with an injury such as a twist, fall, knock or a \"pop\"?",
+        text='How did it start: gradually over days or weeks of running, or suddenly with an injury such as a twist, fall, knock or a "pop"?',
         example="it crept up over a few weeks of running",
         buttons=("Gradually, with running", "Suddenly, with an injury"),
         why=(
@@ -127,7 +127,7 @@ TRIAGE_QUESTIONS: dict[str, Question] = {
     "weekly_change_pct": Question(
         text=(
             "Has your running changed lately? Tell me your weekly distance before and now, "
-            "in km or miles (e.g. \"30 to 45 km a week\"), or tap one."
+            'in km or miles (e.g. "30 to 45 km a week"), or tap one.'
         ),
         example="I went from 30 to 45 km a week",
         buttons=("About the same", "Up 10–30%", "Up more than 30%", "Less than before"),
@@ -227,12 +227,16 @@ def noted_text(answers: dict[str, object]) -> str:
         if slot == "stairs_descent_pain":
             phrases.append("going down stairs hurts" if value else "stairs don't bother it")
         elif slot == "downhill_worse":
-            phrases.append("running downhill makes it worse" if value else "downhill running doesn't make it worse")
+            phrases.append(
+                "running downhill makes it worse" if value else "downhill running doesn't make it worse"
+            )
         elif slot == "weekly_change_pct":
             pct = float(value)  # type: ignore[arg-type]
             phrases.append(
-                f"your weekly distance went up by about {pct:g} %" if pct > 0
-                else f"your weekly distance went down by about {-pct:g} %" if pct < 0
+                f"your weekly distance went up by about {pct:g} %"
+                if pct > 0
+                else f"your weekly distance went down by about {-pct:g} %"
+                if pct < 0
                 else "your weekly distance hasn't changed"
             )
         elif slot == "age":

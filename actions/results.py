@@ -16,8 +16,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.ask import buttons
-from actions.slots import answers_from_slots, answers_record
 from actions.failures import reports_failures
+from actions.slots import answers_from_slots, answers_record
 from bot.db.repository import save_triage
 from bot.db.session import run_in_session
 from bot.settings import get_settings

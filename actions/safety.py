@@ -14,8 +14,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from actions.failures import reports_failures
 
+from actions.failures import reports_failures
 from bot.triage.content import red_flag_alert
 from bot.triage.parsing import find_red_flags
 
@@ -39,9 +39,7 @@ class ActionScreenRedFlags(Action):
             # Rasa runs slot extraction again when a form starts: saying nothing new keeps this
             # idempotent.
             return []
-        logger.warning(
-            "red flag reported in conversation %s: %s", tracker.sender_id, ", ".join(sorted(new))
-        )
+        logger.warning("red flag reported in conversation %s: %s", tracker.sender_id, ", ".join(sorted(new)))
         announced = set(tracker.get_slot("red_flags_announced") or [])
         to_announce = new - announced
         if to_announce:

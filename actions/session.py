@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.slots import BOOKING_SLOTS, RESULT_SLOTS, TRIAGE_SLOTS
 from actions.failures import reports_failures
+from actions.slots import BOOKING_SLOTS, RESULT_SLOTS, TRIAGE_SLOTS
 from bot.db.repository import delete_conversation_data
 from bot.db.session import run_in_session
 from bot.settings import get_settings
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 NOTICE = (
     "Before we start: I'm an automated assistant, not a clinician, so I can't diagnose. "
     "In an emergency call 000. What you tell me is stored securely for the clinic's team to "
-    "follow up and is never shared for marketing; type \"delete my data\" at any time to remove it."
+    'follow up and is never shared for marketing; type "delete my data" at any time to remove it.'
 )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from actions.questions import TRIAGE_QUESTIONS
 from bot.triage.engine import LOCATIONS, ONSETS, TriageAnswers
@@ -80,7 +81,9 @@ def ignores_cleared_slots(cls: type) -> type:
 
     def wrap(method: Any, slot: str) -> Any:
         @functools.wraps(method)
-        async def validate(self: Any, value: Any, dispatcher: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+        async def validate(
+            self: Any, value: Any, dispatcher: Any, tracker: Any, domain: Any
+        ) -> dict[str, Any]:
             if value is None:
                 return {slot: None}
             return await method(self, value, dispatcher, tracker, domain)
@@ -94,6 +97,4 @@ def ignores_cleared_slots(cls: type) -> type:
 
 
 def triage_in_progress(slots: Mapping[str, Any]) -> bool:
-    return slots.get("triage_outcome") is None and any(
-        slots.get(name) is not None for name in TRIAGE_SLOTS
-    )
+    return slots.get("triage_outcome") is None and any(slots.get(name) is not None for name in TRIAGE_SLOTS)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -18,11 +19,10 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.failures import reports_failures
 from actions.questions import noted_text
-from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots
-from actions.slots import ignores_cleared_slots
+from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots, ignores_cleared_slots
 from bot.triage import parsing
-from bot.triage.volunteered import VOLUNTEERABLE, volunteered_answers
 from bot.triage.engine import ottawa_positive
+from bot.triage.volunteered import VOLUNTEERABLE, volunteered_answers
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,9 @@ class ValidateTriageForm(FormValidationAction):
             return {slot: None, "reask_count": min(attempts + 1, 2)}
         return {slot: value, "reask_count": 0}
 
-    def _parse_slot(self, tracker: Tracker, slot: str, value: Any, parse: Callable[[str], Any]) -> dict[str, Any]:
+    def _parse_slot(
+        self, tracker: Tracker, slot: str, value: Any, parse: Callable[[str], Any]
+    ) -> dict[str, Any]:
         if _is_volunteered(value):
             return {slot: value}
         # Values that are already normalised (pre-filled) pass through the same parser.
@@ -166,9 +168,7 @@ class ValidateTriageForm(FormValidationAction):
         return result
 
     async def validate_injury_recent(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._parse_slot(
-            tracker, "injury_recent", value, _yes_no_unsure(parsing.parse_injury_recent)
-        )
+        return self._parse_slot(tracker, "injury_recent", value, _yes_no_unsure(parsing.parse_injury_recent))
 
     async def validate_can_walk_four_steps(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         return self._parse_slot(tracker, "can_walk_four_steps", value, _yes_no_unsure(parsing.parse_yes_no))
@@ -190,9 +190,7 @@ class ValidateTriageForm(FormValidationAction):
         return self._parse_slot(tracker, "downhill_worse", value, _yes_no_unsure(parsing.parse_downhill))
 
     async def validate_stairs_descent_pain(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._parse_slot(
-            tracker, "stairs_descent_pain", value, _yes_no_unsure(parsing.parse_stairs)
-        )
+        return self._parse_slot(tracker, "stairs_descent_pain", value, _yes_no_unsure(parsing.parse_stairs))
 
     async def validate_weekly_change_pct(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if _is_volunteered(value):
@@ -213,7 +211,11 @@ class ValidateTriageForm(FormValidationAction):
             return {"weekly_change_pct": DECREASED, "mileage_delta_km": None, "reask_count": 0}
         if change is not None and change.delta_km is not None:
             # "About 20 miles more than usual": a percentage needs the usual distance.
-            return {"weekly_change_pct": None, "mileage_delta_km": round(change.delta_km, 1), "reask_count": 0}
+            return {
+                "weekly_change_pct": None,
+                "mileage_delta_km": round(change.delta_km, 1),
+                "reask_count": 0,
+            }
         if parsing.is_unsure(text):
             return {"weekly_change_pct": UNSURE, "reask_count": 0}
         return self._validated(tracker, "weekly_change_pct", None)
@@ -224,9 +226,7 @@ class ValidateTriageForm(FormValidationAction):
         )
 
     async def validate_other_symptoms(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._validated(
-            tracker, "other_symptoms", _names_or_none(parsing.parse_symptoms(str(value)))
-        )
+        return self._validated(tracker, "other_symptoms", _names_or_none(parsing.parse_symptoms(str(value))))
 
     async def validate_age(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         if _is_volunteered(value):

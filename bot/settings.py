@@ -1,58 +1,189 @@
-"""Every setting of the assistant, read once from environment variables.
+"""Every setting of the assistant, in one typed object read once from the environment.
 
 Defaults run the whole assistant locally on SQLite with no accounts; production overrides them
-(see `.env.example`). Nothing secret has a default that would be safe in production.
+(`.env.example` documents each one). `.env` at the project root is read once, with python-dotenv;
+a variable set in the real environment wins. Nothing secret has a default that would be safe in
+production: the Rasa API token and the web app's signing key are generated once per checkout into
+`var/` (git-ignored, mode 600) when they are not set.
+
+The shell scripts and the Procfile take the same values from here:
+`python -m bot.settings --export` prints them as `export NAME=value` lines (scripts/env.sh).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import secrets
+import shlex
+import sys
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 
+from dotenv import load_dotenv
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
 
 
-def _load_dotenv() -> None:
-    """Read `.env` at the project root if present; real environment variables win."""
-    env_file = PROJECT_ROOT / ".env"
-    if not env_file.exists():
-        return
-    for line in env_file.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        os.environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
+def _secret_file(name: str) -> str:
+    """A random secret kept in var/<name> (created once, readable by this user only)."""
+    path = VAR_DIR / name
+    if not path.exists() or not path.read_text().strip():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        tmp.replace(path)
+    return path.read_text().strip()
 
 
-def _local_token() -> str:
-    token_file = PROJECT_ROOT / "var" / "rasa_token"
-    return token_file.read_text().strip() if token_file.exists() else ""
-
-
-def _env(name: str, default: str) -> str:
+def _str(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = field(
-        default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'clinic.db'}")
-    )
-    rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://localhost:5005"))
-    # Never a fixed default: scripts/env.sh generates one per checkout into var/rasa_token.
-    rasa_auth_token: str = field(default_factory=lambda: _env("RASA_AUTH_TOKEN", _local_token()))
-    action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
-    clinic_phone: str = field(default_factory=lambda: _env("CLINIC_PHONE", "(07) 3000 0000"))
-    kenmore_hours: str = field(
-        default_factory=lambda: _env("CLINIC_HOURS_KENMORE", "Mon–Fri 7am–7pm, Sat 7am–12pm")
-    )
-    jindalee_hours: str = field(
-        default_factory=lambda: _env("CLINIC_HOURS_JINDALEE", "Mon–Fri 7am–7pm, Sat 7am–12pm")
+    # --- clinic database (SQLAlchemy URL) ---
+    database_url: str
+    # --- Rasa server ---
+    rasa_port: int
+    rasa_url: str  # where the other processes reach Rasa
+    rasa_public_url: str  # where a visitor's browser reaches Rasa's Socket.IO channel
+    rasa_auth_token: str
+    rasa_endpoints: str
+    # --- action server ---
+    action_port: int
+    action_host: str
+    action_server_url: str
+    # --- tracker store (SQLite default; PostgreSQL in endpoints.production.yml) ---
+    tracker_db: str
+    tracker_db_host: str
+    tracker_db_port: int
+    tracker_db_name: str
+    tracker_db_user: str
+    tracker_db_password: str
+    tracker_db_login_db: str
+    # --- Redis lock store (endpoints.production.yml) ---
+    redis_host: str
+    redis_port: int
+    redis_db: int
+    redis_password: str
+    # --- clinic details shown to people ---
+    clinic_phone: str
+    kenmore_hours: str
+    jindalee_hours: str
+    # --- web app: widget, demo page, reception screen (bot/web) ---
+    web_host: str
+    web_port: int
+    web_public_url: str  # how staff and visitors reach the web app (links in notifications)
+    web_secret_key: str  # signs session cookies and CSRF tokens
+    web_cookie_secure: bool  # True behind TLS in production
+    session_max_age_s: int
+    # --- Telegram (bot/telegram) ---
+    telegram_bot_token: str
+    telegram_api_base_url: str  # python-telegram-bot's base_url form
+    telegram_webhook_url: str  # empty: polling
+    telegram_webhook_secret: str
+    telegram_webhook_port: int
+    telegram_relay_secret: str  # the relay's shared secret for its own Rasa input channel
+    telegram_allow_groups: bool
+    telegram_staff_chat_ids: str  # comma-separated chat ids notified of new handoffs
+    # --- data retention ---
+    retention_days: int
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+
+def _read() -> Settings:
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    rasa_port = _int("RASA_PORT", 5005)
+    action_port = _int("ACTION_PORT", 5055)
+    action_host = _str("ACTION_HOST", "localhost")
+    web_port = _int("WEB_PORT", 8000)
+    return Settings(
+        database_url=_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clinic.db'}"),
+        rasa_port=rasa_port,
+        rasa_url=_str("RASA_URL", f"http://localhost:{rasa_port}"),
+        rasa_public_url=_str("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}"),
+        rasa_auth_token=os.environ.get("RASA_AUTH_TOKEN") or _secret_file("rasa_token"),
+        rasa_endpoints=_str("RASA_ENDPOINTS", "endpoints.yml"),
+        action_port=action_port,
+        action_host=action_host,
+        action_server_url=_str("ACTION_SERVER_URL", f"http://{action_host}:{action_port}"),
+        tracker_db=_str("TRACKER_DB", str(VAR_DIR / "tracker.db")),
+        tracker_db_host=_str("TRACKER_DB_HOST", "127.0.0.1"),
+        tracker_db_port=_int("TRACKER_DB_PORT", 5432),
+        tracker_db_name=_str("TRACKER_DB_NAME", "rasa_tracker"),
+        tracker_db_user=_str("TRACKER_DB_USER", "postgres"),
+        tracker_db_password=_str("TRACKER_DB_PASSWORD", ""),
+        tracker_db_login_db=_str("TRACKER_DB_LOGIN_DB", "postgres"),
+        redis_host=_str("REDIS_HOST", "127.0.0.1"),
+        redis_port=_int("REDIS_PORT", 6379),
+        redis_db=_int("REDIS_DB", 1),
+        redis_password=_str("REDIS_PASSWORD", ""),
+        clinic_phone=_str("CLINIC_PHONE", "(07) 3000 0000"),
+        kenmore_hours=_str("CLINIC_HOURS_KENMORE", "Mon–Fri 7am–7pm, Sat 7am–12pm"),
+        jindalee_hours=_str("CLINIC_HOURS_JINDALEE", "Mon–Fri 7am–7pm, Sat 7am–12pm"),
+        web_host=_str("WEB_HOST", "127.0.0.1"),
+        web_port=web_port,
+        web_public_url=_str("WEB_PUBLIC_URL", f"http://localhost:{web_port}"),
+        web_secret_key=os.environ.get("WEB_SECRET_KEY") or _secret_file("web_secret"),
+        web_cookie_secure=_bool("WEB_COOKIE_SECURE", False),
+        session_max_age_s=_int("SESSION_MAX_AGE_S", 8 * 3600),
+        telegram_bot_token=_str("TELEGRAM_BOT_TOKEN", ""),
+        telegram_api_base_url=_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
+        telegram_webhook_url=_str("TELEGRAM_WEBHOOK_URL", ""),
+        telegram_webhook_secret=_str("TELEGRAM_WEBHOOK_SECRET", ""),
+        telegram_webhook_port=_int("TELEGRAM_WEBHOOK_PORT", 8443),
+        telegram_relay_secret=os.environ.get("TELEGRAM_RELAY_SECRET")
+        or _secret_file("telegram_relay_secret"),
+        telegram_allow_groups=_bool("TELEGRAM_ALLOW_GROUPS", False),
+        telegram_staff_chat_ids=_str("TELEGRAM_STAFF_CHAT_IDS", ""),
+        retention_days=_int("RETENTION_DAYS", 365),
     )
 
 
+@lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    _load_dotenv()
-    return Settings()
+    """The settings, read once per process (tests call `get_settings.cache_clear()`)."""
+    return _read()
+
+
+# Environment names of the fields, for `--export` (the shell scripts, Rasa's ${VAR} expansion in
+# endpoints*.yml and the Procfile read these).
+_ENV_NAMES = {
+    "kenmore_hours": "CLINIC_HOURS_KENMORE",
+    "jindalee_hours": "CLINIC_HOURS_JINDALEE",
+}
+
+
+def export_lines(settings: Settings) -> list[str]:
+    lines = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        name = _ENV_NAMES.get(f.name, f.name.upper())
+        lines.append(f"export {name}={shlex.quote(str(value))}")
+    return lines
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--export"]:
+        sys.exit("usage: python -m bot.settings --export")
+    print("\n".join(export_lines(get_settings())))

@@ -9,8 +9,8 @@ produced, add one plain message saying so, with the clinic's phone number and 00
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any, Awaitable, Callable, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -18,13 +18,15 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bot.settings import get_settings
+
 logger = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_S = 2.0
 
 
 def technical_problem_text() -> str:
-    phone = os.environ.get("CLINIC_PHONE", "(07) 3000 0000")
+    phone = get_settings().clinic_phone
     return (
         "Sorry, part of me isn't working right now, so I can't answer that properly. Nothing you "
         f"typed is lost: please try again in a few minutes, or call the clinic on {phone}. "
@@ -33,17 +35,17 @@ def technical_problem_text() -> str:
 
 
 def action_server_health_url() -> str:
-    host = os.environ.get("ACTION_HOST", "localhost")
-    base = os.environ.get("ACTION_SERVER_URL") or f"http://{host}:{os.environ.get('ACTION_PORT', '5055')}"
-    return base.rstrip("/") + "/health"
+    return get_settings().action_server_url.rstrip("/") + "/health"
 
 
 async def action_server_up() -> bool:
     try:
         timeout = aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.get(action_server_health_url()) as response:
-                return response.status == 200
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(action_server_health_url()) as response,
+        ):
+            return response.status == 200
     except (aiohttp.ClientError, OSError, TimeoutError):
         return False
 
@@ -56,34 +58,34 @@ class _CountingOutput(OutputChannel):
         self.sent = 0
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "counting"
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.inner, attribute)
 
-    async def send_response(self, recipient_id: Text, message: dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.sent += 1
         await self.inner.send_response(recipient_id, message)
 
     # The base class defines the send_* methods itself, so __getattr__ never sees them.
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         self.sent += 1
         await self.inner.send_text_message(recipient_id, text, **kwargs)
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: list[dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         self.sent += 1
         await self.inner.send_text_with_buttons(recipient_id, text, buttons, **kwargs)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         self.sent += 1
         await self.inner.send_custom_json(recipient_id, json_message, **kwargs)
 
 
 def guard(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> Callable[[UserMessage], Awaitable[None]]:
     async def handle(message: UserMessage) -> None:
         inner = message.output_channel
@@ -106,7 +108,7 @@ def guard(
 
 class GuardedRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
@@ -115,7 +117,7 @@ class GuardedRestInput(RestInput):
 
 class GuardedSocketIOInput(SocketIOInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -21,18 +21,14 @@ FallbackClassifier threshold keeps its meaning.
 The model is saved with ``skops`` (no pickle), and loading refuses any type other than the
 few scikit-learn / numpy / scipy types this component writes.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any
 
 import numpy as np
 import scipy.sparse
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.preprocessing import normalize
-from sklearn.svm import LinearSVC
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -44,6 +40,10 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +54,11 @@ class UntrustedModelError(RuntimeError):
     """The stored model file contains types this component never writes."""
 
 
-def sentence_blocks(message: Message) -> Dict[Text, scipy.sparse.csr_matrix]:
+def sentence_blocks(message: Message) -> dict[str, scipy.sparse.csr_matrix]:
     """The message text's sentence-level sparse features, keyed by the featurizer's name."""
-    blocks: Dict[Text, scipy.sparse.csr_matrix] = {}
+    blocks: dict[str, scipy.sparse.csr_matrix] = {}
     for features in message.features:
-        if (
-            features.attribute == TEXT
-            and features.type == FEATURE_TYPE_SENTENCE
-            and features.is_sparse()
-        ):
+        if features.attribute == TEXT and features.type == FEATURE_TYPE_SENTENCE and features.is_sparse():
             origin = features.origin if isinstance(features.origin, str) else "+".join(features.origin)
             blocks[origin] = scipy.sparse.csr_matrix(features.features)
     return blocks
@@ -72,13 +68,13 @@ class WeightedFeatures:
     """Per-featurizer sublinear TF-IDF + L2 norm, then side by side in one matrix."""
 
     def __init__(self) -> None:
-        self.origins: List[Text] = []
-        self.widths: List[int] = []
-        self.transformers: List[TfidfTransformer] = []
+        self.origins: list[str] = []
+        self.widths: list[int] = []
+        self.transformers: list[TfidfTransformer] = []
 
     @staticmethod
     def _stack(
-        blocks: List[Dict[Text, scipy.sparse.csr_matrix]], origin: Text, width: int
+        blocks: list[dict[str, scipy.sparse.csr_matrix]], origin: str, width: int
     ) -> scipy.sparse.csr_matrix:
         rows = []
         for message_blocks in blocks:
@@ -89,30 +85,30 @@ class WeightedFeatures:
             rows.append(block)
         return scipy.sparse.vstack(rows).tocsr()
 
-    def fit(self, messages: List[Message]) -> "WeightedFeatures":
+    def fit(self, messages: list[Message]) -> WeightedFeatures:
         blocks = [sentence_blocks(m) for m in messages]
         self.origins = sorted(blocks[0])
         self.widths = [blocks[0][o].shape[1] for o in self.origins]
         self.transformers = [
             TfidfTransformer(sublinear_tf=True, norm=None).fit(self._stack(blocks, o, w))
-            for o, w in zip(self.origins, self.widths)
+            for o, w in zip(self.origins, self.widths, strict=False)
         ]
         return self
 
-    def transform(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
+    def transform(self, messages: list[Message]) -> scipy.sparse.csr_matrix:
         blocks = [sentence_blocks(m) for m in messages]
         parts = [
             normalize(t.transform(self._stack(blocks, o, w)))
-            for o, w, t in zip(self.origins, self.widths, self.transformers)
+            for o, w, t in zip(self.origins, self.widths, self.transformers, strict=False)
         ]
         return scipy.sparse.hstack(parts).tocsr()
 
     # plain data for skops: strings, ints and the fitted transformers
-    def to_state(self) -> Dict[Text, Any]:
+    def to_state(self) -> dict[str, Any]:
         return {"origins": self.origins, "widths": self.widths, "transformers": self.transformers}
 
     @classmethod
-    def from_state(cls, state: Dict[Text, Any]) -> "WeightedFeatures":
+    def from_state(cls, state: dict[str, Any]) -> WeightedFeatures:
         weighted = cls()
         weighted.origins = list(state["origins"])
         weighted.widths = [int(w) for w in state["widths"]]
@@ -125,15 +121,15 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     """Linear SVM intent classifier with calibrated confidences."""
 
     @classmethod
-    def required_components(cls) -> List[Type]:
+    def required_components(cls) -> list[type]:
         return [Featurizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["sklearn", "skops"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             # SVM regularisation: 2.0 was best of 0.5 / 1 / 2 in 5-fold CV on this data
             "C": 2.0,
@@ -147,11 +143,11 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        features: Optional[WeightedFeatures] = None,
-        classifier: Optional[CalibratedClassifierCV] = None,
+        features: WeightedFeatures | None = None,
+        classifier: CalibratedClassifierCV | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -162,14 +158,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
-    def _new_classifier(self, labels: List[Text]) -> CalibratedClassifierCV:
+    def _new_classifier(self, labels: list[str]) -> CalibratedClassifierCV:
         smallest = min(labels.count(label) for label in set(labels))
         return CalibratedClassifierCV(
             LinearSVC(C=self.config["C"], random_state=self.config["random_state"]),
@@ -183,8 +179,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         labels = [e.get(INTENT) for e in examples]
         if len(set(labels)) < 2:
             logger.warning(
-                f"{self.__class__.__name__} needs at least two intents to train; it will "
-                f"predict nothing."
+                f"{self.__class__.__name__} needs at least two intents to train; it will predict nothing."
             )
             return self._resource
         self.features = WeightedFeatures().fit(examples)
@@ -194,24 +189,23 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.persist()
         return self._resource
 
-    def _ranking(self, probabilities: np.ndarray) -> List[Dict[Text, Any]]:
+    def _ranking(self, probabilities: np.ndarray) -> list[dict[str, Any]]:
         order = np.argsort(-probabilities)
         ranking = [
-            {"name": str(self.classifier.classes_[i]), "confidence": float(probabilities[i])}
-            for i in order
+            {"name": str(self.classifier.classes_[i]), "confidence": float(probabilities[i])} for i in order
         ]
         if self.config[RANKING_LENGTH] > 0:
             ranking = ranking[: self.config[RANKING_LENGTH]]
         return ranking
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self.classifier is None or self.features is None or not messages:
             return messages
         with_text = [m for m in messages if m.get(TEXT)]
         if not with_text:
             return messages
         probabilities = self.classifier.predict_proba(self.features.transform(with_text))
-        for message, row in zip(with_text, probabilities):
+        for message, row in zip(with_text, probabilities, strict=False):
             ranking = self._ranking(row)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
@@ -229,12 +223,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         import skops.io as sio
 
         try:
@@ -242,9 +236,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 path = model_dir / MODEL_FILE
                 if not path.exists():
                     raise ValueError(f"no {MODEL_FILE}")
-                untrusted = [
-                    t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES
-                ]
+                untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
                 if untrusted:
                     # a model file that holds anything else was not written by this
                     # component: refuse it loudly rather than run with no intents
@@ -264,7 +256,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         )
 
 
-def _check_shape(state: Any, file_name: Text) -> None:
+def _check_shape(state: Any, file_name: str) -> None:
     """skops trusts every scikit-learn type by default: check it is *this* component's model."""
     ok = (
         isinstance(state, dict)
@@ -284,7 +276,7 @@ def _check_shape(state: Any, file_name: Text) -> None:
 
 
 # The only types the saved model may contain beyond skops' default trusted set.
-TRUSTED_TYPES: Tuple[Text, ...] = (
+TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

@@ -20,6 +20,7 @@ Run with the Rasa environment's python from anywhere:
 
     /path/to/.venv-rasa/bin/python scripts/build_spacy_pipeline.py [--output DIR] [--force]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,7 +66,7 @@ def build(output: Path) -> None:
         raise SystemExit(
             "Could not load the English lookup tables. Is `spacy-lookups-data` installed "
             f"in this environment ({sys.executable})?\n  {exc}"
-        )
+        ) from exc
 
     check = nlp("knees hurts kilometres")
     lemmas = [t.lemma_ for t in check]

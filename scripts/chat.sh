@@ -13,6 +13,7 @@ cd "$ROOT"
 CHAT_PORT="${CHAT_PORT:-5006}"
 
 bash scripts/setup.sh >/dev/null
+clinic_export_settings  # the app environment exists now: export every setting
 rc=0
 bash scripts/train_if_changed.sh || rc=$?
 if [ "$rc" = 3 ]; then

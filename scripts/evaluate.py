@@ -6,13 +6,12 @@
 
 Steps:
 1. makes sure the spaCy pipeline exists (scripts/build_spacy_pipeline.py, idempotent);
-2. checks that every entity annotation in data/nlu agrees with what the rule component
-   (components/spacy_patterns.py) extracts — disagreements are listed in the summary;
+2. counts the examples per intent;
 3. ``rasa test nlu --cross-validation --folds 5`` into ``reports/nlu/`` (progress shown);
    the domain is the project's ``domain/`` when it exists, else a minimal one generated
    from the NLU data in a temp dir;
-4. reads ``reports/nlu/intent_report.json`` and ``SpacyPatternExtractor_report.json`` and
-   writes ``reports/summary.txt``: intent macro-F1, entity macro-F1, worst intents,
+4. reads ``reports/nlu/intent_report.json`` and
+   writes ``reports/summary.txt``: intent macro-F1, worst intents,
    PASS/FAIL against the targets;
 5. makes sure ``reports/intent_confusion_matrix.png`` exists (Rasa's, or drawn here from
    the predictions);
@@ -24,6 +23,7 @@ Steps:
 
 Exit code: 0 when all targets pass, 1 when one fails, 2 when the evaluation could not run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,34 +36,55 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXTRACTOR = "SpacyPatternExtractor"
 INTENT_TARGET = 0.95
-ENTITY_TARGET = 0.90
-ENTITY_TYPES = ("body_location", "distance", "duration", "percentage")
 
 # Button payloads the domain sends as plain text, and the intent each must get.
-BUTTONS: Dict[str, Sequence[str]] = {
+BUTTONS: dict[str, Sequence[str]] = {
     "inform": (
-        "Outside of the knee", "Front / around the kneecap", "Inside of the knee",
-        "Back of the knee", "Whole knee", "Hip or thigh", "Gradually, with running",
-        "Suddenly, with an injury", "Not sure", "Skip", "About the same", "Up 10–30%",
-        "Up more than 30%", "Less than before", "A run much longer than usual",
-        "More hills or downhill", "New shoes or surface", "None of these",
-        "Catching, locking or giving way", "Pain along the joint line",
-        "Hurts around the kneecap sitting or squatting", "Worse when sprinting",
-        "Changes when I move my back", "Stiff for under 30 min in the morning", "Kenmore",
-        "Jindalee", "Weekday mornings", "Weekday evenings", "Saturdays", "Any time",
+        "Outside of the knee",
+        "Front / around the kneecap",
+        "Inside of the knee",
+        "Back of the knee",
+        "Whole knee",
+        "Hip or thigh",
+        "Gradually, with running",
+        "Suddenly, with an injury",
+        "Not sure",
+        "Skip",
+        "About the same",
+        "Up 10–30%",
+        "Up more than 30%",
+        "Less than before",
+        "A run much longer than usual",
+        "More hills or downhill",
+        "New shoes or surface",
+        "None of these",
+        "Catching, locking or giving way",
+        "Pain along the joint line",
+        "Hurts around the kneecap sitting or squatting",
+        "Worse when sprinting",
+        "Changes when I move my back",
+        "Stiff for under 30 min in the morning",
+        "Kenmore",
+        "Jindalee",
+        "Weekday mornings",
+        "Weekday evenings",
+        "Saturdays",
+        "Any time",
     ),
     "affirm": ("Yes", "Yes, I agree"),
     "deny": ("No", "No thanks"),
     "report_red_flag": (
         "Calf pain or swelling with breathlessness or chest pain",
-        "Hot, red, swollen knee with fever", "Calf pain, swelling or redness in one leg",
-        "Knee locked, can't straighten it", "Swelled up fast after an injury or a pop",
+        "Hot, red, swollen knee with fever",
+        "Calf pain, swelling or redness in one leg",
+        "Knee locked, can't straighten it",
+        "Swelled up fast after an injury or a pop",
         "Numbness, pins and needles or foot drop",
         "Pain at night or at rest, weight loss or a lump",
     ),
@@ -107,43 +128,12 @@ def load_nlu(nlu_path: Path):
     return load_data(str(nlu_path))
 
 
-def annotation_agreement(nlu_path: Path) -> Tuple[List[str], Dict[str, Any]]:
-    """Compares the data's entity annotations with the rule component's output."""
-    import spacy
-
-    sys.path.insert(0, str(PROJECT_ROOT))
-    from components.spacy_patterns import doc_for_text, extract_entities
-
-    nlp = spacy.load(PROJECT_ROOT / "models" / "spacy_en")
+def intent_counts(nlu_path: Path) -> dict[str, Any]:
     data = load_nlu(nlu_path)
-    gold_n = pred_n = agree = 0
-    problems: List[str] = []
-    for ex in data.intent_examples:
-        text = ex.get("text")
-
-        def key(e: Dict[str, Any]) -> Tuple:
-            value = e["value"] if e["entity"] == "body_location" else None
-            return e["entity"], e["start"], e["end"], value
-
-        gold = {key(e) for e in ex.get("entities") or []}
-        pred = {key(e) for e in extract_entities(doc_for_text(nlp, text), text)}
-        gold_n += len(gold)
-        pred_n += len(pred)
-        agree += len(gold & pred)
-        if gold != pred:
-            fmt = lambda s: ", ".join(f"{k[0]}:{text[k[1]:k[2]]!r}{'=' + k[3] if k[3] else ''}" for k in sorted(s))
-            problems.append(
-                f"[{ex.get('intent')}] {text!r}: annotated only [{fmt(gold - pred)}], "
-                f"extracted only [{fmt(pred - gold)}]"
-            )
-    counts = {
+    return {
         "examples": len(data.intent_examples),
-        "annotated": gold_n,
-        "extracted": pred_n,
-        "agree": agree,
         "per_intent": dict(Counter(ex.get("intent") for ex in data.intent_examples)),
     }
-    return problems, counts
 
 
 # --------------------------------------------------------------------------------------
@@ -152,12 +142,10 @@ def annotation_agreement(nlu_path: Path) -> Tuple[List[str], Dict[str, Any]]:
 
 
 def scratch_domain(nlu_path: Path, out_dir: Path) -> Path:
-    """A minimal domain (intents + entities) generated from the NLU data."""
+    """A minimal domain (intents only) generated from the NLU data."""
     data = load_nlu(nlu_path)
     intents = sorted(data.intents)
-    entities = sorted(set(data.entities) | set(ENTITY_TYPES))
     lines = ['version: "3.1"', "intents:"] + [f"  - {i}" for i in intents]
-    lines += ["entities:"] + [f"  - {e}" for e in entities]
     path = out_dir / "domain.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -165,32 +153,59 @@ def scratch_domain(nlu_path: Path, out_dir: Path) -> Path:
 
 # ``rasa test nlu --cross-validation`` shuffles its folds with numpy's global random state
 # and has no seed option; seeding it first makes the figure reproducible run to run.
-SEEDED_RASA = "import sys, numpy; numpy.random.seed(int(sys.argv.pop(1))); " \
+SEEDED_RASA = (
+    "import sys, numpy; numpy.random.seed(int(sys.argv.pop(1))); "
     "from rasa.__main__ import main; sys.argv[0] = 'rasa'; main()"
+)
 
 
 def run_cross_validation(
-    config: Path, nlu_path: Path, domain: Path, out: Path, folds: int, log_path: Path,
+    config: Path,
+    nlu_path: Path,
+    domain: Path,
+    out: Path,
+    folds: int,
+    log_path: Path,
     seed: int = 42,
 ) -> None:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     cmd = [
-        sys.executable, "-c", SEEDED_RASA, str(seed), "test", "nlu",
-        "--nlu", str(nlu_path), "--config", str(config), "--domain", str(domain),
-        "--cross-validation", "--folds", str(folds), "--out", str(out), "--successes",
+        sys.executable,
+        "-c",
+        SEEDED_RASA,
+        str(seed),
+        "test",
+        "nlu",
+        "--nlu",
+        str(nlu_path),
+        "--config",
+        str(config),
+        "--domain",
+        str(domain),
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--out",
+        str(out),
+        "--successes",
     ]
     say(f"running (fold seed {seed}): rasa " + " ".join(cmd[4:]))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONWARNINGS="ignore")
     started = time.monotonic()
     fold = 0
-    epoch_re = re.compile(r"Epochs:\s+(\d+)%.*?(\d+)/(\d+)")
-    last_shown = ""
-    with open(log_path, "w", encoding="utf-8") as log, subprocess.Popen(
-        cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        bufsize=0,
-    ) as proc:
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            bufsize=0,
+        ) as proc,
+    ):
         assert proc.stdout is not None
         buf = b""
         while True:
@@ -206,19 +221,19 @@ def run_cross_validation(
                 # the first trainable component of the pipeline: a new fold has begun
                 if "Starting to train component 'RegexFeaturizer'" in line:
                     fold += 1
-                    print(f"\r[evaluate] fold {fold}/{folds}: training"
-                          f"  ({elapsed // 60}m{elapsed % 60:02d}s)        ", end="", flush=True)
-                m = epoch_re.search(line)
-                if m:
-                    # only an epoch-based classifier (DIET) logs epochs
-                    shown = f"fold {fold}/{folds}: epoch {m.group(2)}/{m.group(3)}"
-                    if shown != last_shown:
-                        print(f"\r[evaluate] {shown}  ({elapsed // 60}m{elapsed % 60:02d}s)",
-                              end="", flush=True)
-                        last_shown = shown
-                elif "Running model for predictions" in line:
-                    print(f"\r[evaluate] fold {fold}/{folds}: predicting"
-                          f"  ({elapsed // 60}m{elapsed % 60:02d}s)        ", end="", flush=True)
+                    print(
+                        f"\r[evaluate] fold {fold}/{folds}: training"
+                        f"  ({elapsed // 60}m{elapsed % 60:02d}s)        ",
+                        end="",
+                        flush=True,
+                    )
+                if "Running model for predictions" in line:
+                    print(
+                        f"\r[evaluate] fold {fold}/{folds}: predicting"
+                        f"  ({elapsed // 60}m{elapsed % 60:02d}s)        ",
+                        end="",
+                        flush=True,
+                    )
                 elif re.search(r"\b(ERROR|Error|Traceback)\b", line):
                     print(f"\n{line}", flush=True)
         rc = proc.wait()
@@ -236,17 +251,17 @@ def run_cross_validation(
 _AGGREGATES = {"accuracy", "macro avg", "weighted avg", "micro avg"}
 
 
-def read_report(path: Path) -> Optional[Dict[str, Any]]:
+def read_report(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def per_label(report: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+def per_label(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in report.items() if k not in _AGGREGATES and isinstance(v, dict)}
 
 
-def intent_section(report: Dict[str, Any], worst_n: int = 5) -> Tuple[List[str], float]:
+def intent_section(report: dict[str, Any], worst_n: int = 5) -> tuple[list[str], float]:
     macro = report["macro avg"]["f1-score"]
     labels = per_label(report)
     lines = [
@@ -255,7 +270,7 @@ def intent_section(report: Dict[str, Any], worst_n: int = 5) -> Tuple[List[str],
         f"intent weighted-F1   {report['weighted avg']['f1-score']:.3f}",
         f"intents              {len(labels)}",
         "",
-        f"worst intents (F1, support, confused with):",
+        "worst intents (F1, support, confused with):",
     ]
     for name, r in sorted(labels.items(), key=lambda kv: (kv[1]["f1-score"], kv[0]))[:worst_n]:
         confused = r.get("confused_with") or {}
@@ -264,30 +279,14 @@ def intent_section(report: Dict[str, Any], worst_n: int = 5) -> Tuple[List[str],
     return lines, macro
 
 
-def entity_section(report: Optional[Dict[str, Any]]) -> Tuple[List[str], Optional[float]]:
-    if report is None:
-        return [f"entity report for {EXTRACTOR} missing"], None
-    labels = per_label(report)
-    # macro over the entity types only (Rasa leaves "no_entity" out of the report)
-    f1s = [labels[t]["f1-score"] for t in labels if t != "no_entity"]
-    macro = report.get("macro avg", {}).get("f1-score", sum(f1s) / len(f1s) if f1s else 0.0)
-    lines = [f"entity macro-F1      {macro:.3f}   (target >= {ENTITY_TARGET:.2f}, {EXTRACTOR})"]
-    for name, r in sorted(labels.items()):
-        lines.append(
-            f"  {name:20} P {r['precision']:.3f}  R {r['recall']:.3f}  "
-            f"F1 {r['f1-score']:.3f}  n={r['support']}"
-        )
-    return lines, macro
-
-
-def ensure_confusion_matrix(nlu_out: Path, reports: Path) -> Optional[Path]:
+def ensure_confusion_matrix(nlu_out: Path, reports: Path) -> Path | None:
     """Copies Rasa's intent confusion matrix to reports/, or draws it from predictions."""
     target = reports / "intent_confusion_matrix.png"
     rasa_png = nlu_out / "intent_confusion_matrix.png"
     if rasa_png.is_file():
         shutil.copyfile(rasa_png, target)
         return target
-    rows: List[Dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for name in ("intent_successes.json", "intent_errors.json"):
         data = read_report(nlu_out / name)
         if data:
@@ -303,9 +302,9 @@ def ensure_confusion_matrix(nlu_out: Path, reports: Path) -> Optional[Path]:
     gold = [r["intent"] for r in rows]
     pred = [(r.get("intent_prediction") or {}).get("name") or "None" for r in rows]
     labels = sorted(set(gold) | set(pred))
-    index = {l: i for i, l in enumerate(labels)}
+    index = {label: i for i, label in enumerate(labels)}
     m = np.zeros((len(labels), len(labels)), dtype=int)
-    for g, p in zip(gold, pred):
+    for g, p in zip(gold, pred, strict=False):
         m[index[g], index[p]] += 1
     fig, ax = plt.subplots(figsize=(12, 11))
     ax.imshow(m, cmap="Blues")
@@ -314,8 +313,15 @@ def ensure_confusion_matrix(nlu_out: Path, reports: Path) -> Optional[Path]:
     for i in range(len(labels)):
         for j in range(len(labels)):
             if m[i, j]:
-                ax.text(j, i, m[i, j], ha="center", va="center", fontsize=7,
-                        color="white" if m[i, j] > m.max() / 2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    m[i, j],
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if m[i, j] > m.max() / 2 else "black",
+                )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("Intent confusion matrix (cross-validation)")
@@ -330,16 +336,16 @@ def ensure_confusion_matrix(nlu_out: Path, reports: Path) -> Optional[Path]:
 # --------------------------------------------------------------------------------------
 
 
-def probe_section(model: Path) -> Tuple[List[str], bool]:
+def probe_section(model: Path) -> tuple[list[str], bool]:
     import asyncio
     import logging
 
     logging.getLogger("rasa").setLevel(logging.WARNING)
     from rasa.core.agent import Agent
 
-    async def run() -> Tuple[List[str], bool]:
+    async def run() -> tuple[list[str], bool]:
         agent = Agent.load(str(model))
-        wrong: List[str] = []
+        wrong: list[str] = []
         total = 0
         for intent, texts in BUTTONS.items():
             for text in texts:
@@ -347,8 +353,9 @@ def probe_section(model: Path) -> Tuple[List[str], bool]:
                 got = (await agent.parse_message(text))["intent"]
                 if got["name"] != intent:
                     wrong.append(f"  {text!r}: {got['name']} ({got['confidence']:.2f}), want {intent}")
-        lines = [f"buttons              {total - len(wrong)}/{total} classified as intended "
-                 f"(model {model.name})"] + wrong
+        lines = [
+            f"buttons              {total - len(wrong)}/{total} classified as intended (model {model.name})"
+        ] + wrong
         gib_ok = 0
         gib_lines = []
         for text in GIBBERISH:
@@ -371,7 +378,7 @@ def probe_section(model: Path) -> Tuple[List[str], bool]:
 def vignette_section(
     path: Path = PROJECT_ROOT / "tests" / "vignettes.tsv",
     reports: Path = PROJECT_ROOT / "reports",
-) -> List[str]:
+) -> list[str]:
     """'vignettes N/M correct' via ``bot.triage.vignettes`` + a PNG bar chart per outcome.
 
     Imported lazily: while the module or the table does not exist yet, this says so and
@@ -390,8 +397,8 @@ def vignette_section(
     except Exception as exc:  # a malformed table must not hide the NLU figures
         return [f"vignettes            could not be loaded: {exc}"]
 
-    by_outcome: Dict[str, List[int]] = defaultdict(lambda: [0, 0])  # outcome → [ok, total]
-    failures: List[str] = []
+    by_outcome: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # outcome → [ok, total]
+    failures: list[str] = []
     for v in vignettes:
         expected = getattr(v, "outcome", None) or "?"
         try:
@@ -415,7 +422,7 @@ def vignette_section(
     return lines
 
 
-def _vignette_chart(by_outcome: Dict[str, List[int]], target: Path) -> Optional[Path]:
+def _vignette_chart(by_outcome: dict[str, list[int]], target: Path) -> Path | None:
     if not by_outcome:
         return None
     import matplotlib
@@ -445,20 +452,30 @@ def _vignette_chart(by_outcome: Dict[str, List[int]], target: Path) -> Optional[
 # --------------------------------------------------------------------------------------
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="NLU cross-validation and summary")
     p.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
     p.add_argument("--nlu", type=Path, default=PROJECT_ROOT / "data" / "nlu")
-    p.add_argument("--domain", type=Path, default=None,
-                   help="default: domain/ if it exists, else a generated minimal domain")
+    p.add_argument(
+        "--domain",
+        type=Path,
+        default=None,
+        help="default: domain/ if it exists, else a generated minimal domain",
+    )
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=42, help="seed for the fold split")
     p.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports")
-    p.add_argument("--summary-only", action="store_true",
-                   help="do not run cross-validation; summarise the existing reports/nlu")
-    p.add_argument("--model", type=Path, default=None,
-                   help="trained model for the button/gibberish check "
-                        "(default: models/clinic.tar.gz if it exists)")
+    p.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="do not run cross-validation; summarise the existing reports/nlu",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="trained model for the button/gibberish check (default: models/clinic.tar.gz if it exists)",
+    )
     p.add_argument("--no-probe", action="store_true", help="skip the button/gibberish check")
     args = p.parse_args(argv)
 
@@ -468,10 +485,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     reports.mkdir(parents=True, exist_ok=True)
 
     ensure_spacy_pipeline()
-    say("checking entity annotations against the rule component")
-    problems, counts = annotation_agreement(args.nlu)
-    say(f"{counts['examples']} examples, {counts['annotated']} annotated entities, "
-        f"{len(problems)} examples disagree")
+    counts = intent_counts(args.nlu)
+    say(f"{counts['examples']} examples in {len(counts['per_intent'])} intents")
 
     if not args.summary_only:
         with tempfile.TemporaryDirectory(prefix="nlu-eval-") as tmp:
@@ -481,19 +496,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 if not domain.exists():
                     domain = scratch_domain(args.nlu, Path(tmp))
                     say(f"no domain/ yet: using a generated minimal domain {domain}")
-            run_cross_validation(args.config, args.nlu, domain, nlu_out, args.folds,
-                                 reports / "cv.log", seed=args.seed)
+            run_cross_validation(
+                args.config, args.nlu, domain, nlu_out, args.folds, reports / "cv.log", seed=args.seed
+            )
 
     intent_report = read_report(nlu_out / "intent_report.json")
     if intent_report is None:
         say(f"no intent report in {nlu_out}: run without --summary-only first")
         return 2
     intent_lines, intent_f1 = intent_section(intent_report)
-    entity_lines, entity_f1 = entity_section(read_report(nlu_out / f"{EXTRACTOR}_report.json"))
     cm = ensure_confusion_matrix(nlu_out, reports)
 
-    probe_lines: List[str] = []
-    probe_ok: Optional[bool] = None
+    probe_lines: list[str] = []
+    probe_ok: bool | None = None
     model = args.model or (PROJECT_ROOT / "models" / "clinic.tar.gz")
     if not args.no_probe:
         if model.is_file():
@@ -503,7 +518,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             probe_lines = [f"buttons/gibberish    skipped (no trained model at {model})"]
 
     intent_pass = intent_f1 >= INTENT_TARGET
-    entity_pass = entity_f1 is not None and entity_f1 >= ENTITY_TARGET
     lines = [
         "NLU evaluation — " + time.strftime("%Y-%m-%d %H:%M"),
         f"{args.folds}-fold cross-validation of {args.config.name} on {args.nlu}"
@@ -512,12 +526,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "",
         *intent_lines,
         "",
-        *entity_lines,
-        f"annotation agreement {counts['agree']}/{counts['annotated']} annotated entities "
-        f"extracted identically by the rule component "
-        f"({len(problems)} examples disagree)",
-        *[f"  {line}" for line in problems[:30]],
-        "",
         f"confusion matrix     {rel(cm) if cm else 'MISSING'}",
         "",
         *probe_lines,
@@ -525,8 +533,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         *vignette_section(reports=reports),
         "",
         f"{'PASS' if intent_pass else 'FAIL'}  intent macro-F1 {intent_f1:.3f} >= {INTENT_TARGET}",
-        f"{'PASS' if entity_pass else 'FAIL'}  entity macro-F1 "
-        f"{'n/a' if entity_f1 is None else f'{entity_f1:.3f}'} >= {ENTITY_TARGET}",
     ]
     if probe_ok is not None:
         lines.append(f"{'PASS' if probe_ok else 'FAIL'}  buttons and gibberish")
@@ -534,7 +540,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     (reports / "summary.txt").write_text(summary, encoding="utf-8")
     print(summary)
     say(f"wrote {reports / 'summary.txt'}")
-    return 0 if (intent_pass and entity_pass and probe_ok is not False) else 1
+    return 0 if (intent_pass and probe_ok is not False) else 1
 
 
 if __name__ == "__main__":

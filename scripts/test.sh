@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # `make test`: every check of the project, in order, each with a banner; a summary at the end.
 #
-#   1 setup                  scripts/setup.sh (stops here if it fails)
-#   2 train                  scripts/train_if_changed.sh
-#   3 validate               rasa data validate --fail-on-warning           (Rasa env)
-#   4 unit                   pytest tests/unit                               (app env)
-#   5 components             pytest tests/components (NLU component, channels, tracker store) (Rasa env)
-#   6 stories                rasa test core --e2e --stories tests/rasa (user text through NLU too)
-#   7 e2e                    pytest tests/e2e (starts Rasa + action server)  (app env)
+#   1 setup        scripts/setup.sh (stops here if it fails)
+#   2 train        scripts/train_if_changed.sh
+#   3 lint         ruff check + ruff format --check                          (app env)
+#   4 validate     rasa data validate --fail-on-warning                      (Rasa env)
+#   5 unit         pytest tests/unit                                         (app env)
+#   6 components   pytest tests/components (NLU component, channels, tracker store) (Rasa env)
+#   7 stories      rasa test core --e2e --stories tests/rasa (user text through NLU too)
+#   8 e2e          pytest tests/e2e: one set of servers (Rasa, actions, web app) shared by the
+#                  REST, Telegram, browser and fault tests                   (app env)
 #
-# A step whose files do not exist yet is SKIPPED with the reason; any FAILED step makes the
-# exit code non-zero. Extra arguments are passed to every pytest run (e.g. `-x`, `-k name`).
+# Every step must run: a missing suite, "no tests collected", or (under CI, or with
+# TEST_NO_SKIPS=1) a skipped test FAILS the run. Counts come from pytest's own JUnit XML.
+# Extra arguments are passed to every pytest run (e.g. `-x`, `-k name`).
 # Tests talk to the real services: TEST_POSTGRES_URL and TEST_REDIS_URL (defaults below).
 set -uo pipefail
 
@@ -20,6 +23,8 @@ cd "$ROOT" || exit 1
 
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+# Under CI every service is present: a skipped test means something is wrong.
+if [ "${CI:-}" = true ]; then export TEST_NO_SKIPS="${TEST_NO_SKIPS:-1}"; fi
 
 PYTEST_ARGS=("$@")
 LOG_DIR="$ROOT/var/log/test"
@@ -42,12 +47,6 @@ record() { # record STATUS NAME DETAIL
     return 0
 }
 
-skip() { # skip NAME REASON
-    banner "$1"
-    echo "SKIPPED: $2"
-    record SKIPPED "$1" "$2"
-}
-
 # run_step NAME COMMAND... : runs it, records PASSED/FAILED with the time it took
 run_step() {
     local name="$1" start=$SECONDS rc=0
@@ -63,45 +62,53 @@ run_step() {
     return "$rc"
 }
 
-# run_pytest NAME PYTHON DIR [pytest args…] : like run_step; "no tests collected" counts as skipped,
-# and the pass/fail/skip counts are added to the closing line.
-run_pytest() {
-    local name="$1" py="$2" dir="$3" start=$SECONDS rc=0 log
-    shift 3
-    log="$LOG_DIR/$(basename "$dir").log"
-    banner "$name"
-    local color=()
-    [ -t 1 ] && color=(--color=yes)
-    echo "\$ ${py#"$ROOT"/} -m pytest $dir $* ${PYTEST_ARGS[*]:-}"
-    "$py" -m pytest "$dir" "${color[@]}" "$@" "${PYTEST_ARGS[@]}" 2>&1 | tee "$log"
-    rc=${PIPESTATUS[0]}
-    local last counts n
-    last="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^=+ .*(passed|failed|error|skipped|no tests ran).* =+$' | tail -n 1 |
-        sed 's/^=* *//; s/ *=*$//')"
-    counts="$(grep -oE '[0-9]+ (passed|failed|errors?|skipped)' <<<"$last" || true)"
-    while read -r n what; do
-        case "$what" in
-            passed) T_PASSED=$((T_PASSED + n)) ;;
-            failed | error | errors) T_FAILED=$((T_FAILED + n)) ;;
-            skipped) T_SKIPPED=$((T_SKIPPED + n)) ;;
-        esac
-    done <<<"${counts:-}"
-    case "$rc" in
-        0) record PASSED "$name" "$((SECONDS - start))s  $last" ;;
-        5) record SKIPPED "$name" "no tests collected in $dir" ;;
-        *) record FAILED "$name" "exit $rc after $((SECONDS - start))s  $last" ;;
-    esac
+# junit_counts FILE : "passed failed skipped" from pytest's JUnit XML
+junit_counts() {
+    "$VENV_APP/bin/python" - "$1" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    print("0 0 0")
+    raise SystemExit
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+tests = sum(int(s.get("tests", 0)) for s in suites)
+failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(tests - failed - skipped, failed, skipped)
+PY
 }
 
-has_files() { # has_files DIR PATTERN… : true if DIR holds a file matching one of the patterns
-    local dir="$1"
-    shift
-    [ -d "$dir" ] || return 1
-    local p
-    for p in "$@"; do
-        [ -n "$(find "$dir" -type f -name "$p" -print -quit)" ] && return 0
-    done
-    return 1
+# run_pytest NAME PYTHON DIR [pytest args…] : like run_step; the counts come from the JUnit XML.
+# Exit 5 (nothing collected) fails, and so does a skip when TEST_NO_SKIPS=1.
+run_pytest() {
+    local name="$1" py="$2" dir="$3" start=$SECONDS rc=0 xml
+    shift 3
+    xml="$LOG_DIR/$(basename "$dir").xml"
+    banner "$name"
+    if [ ! -d "$dir" ]; then
+        record FAILED "$name" "missing test folder $dir"
+        return 1
+    fi
+    rm -f "$xml"
+    echo "\$ ${py#"$ROOT"/} -m pytest $dir $* ${PYTEST_ARGS[*]:-}"
+    "$py" -m pytest "$dir" --junitxml="$xml" "$@" "${PYTEST_ARGS[@]}" 2>&1 | tee "$LOG_DIR/$(basename "$dir").log"
+    rc=${PIPESTATUS[0]}
+    local passed failed skipped
+    read -r passed failed skipped <<<"$(junit_counts "$xml")"
+    T_PASSED=$((T_PASSED + passed)) T_FAILED=$((T_FAILED + failed)) T_SKIPPED=$((T_SKIPPED + skipped))
+    local counts="$passed passed, $failed failed, $skipped skipped"
+    if [ "$rc" = 5 ]; then
+        record FAILED "$name" "no tests collected in $dir"
+    elif [ "$rc" != 0 ]; then
+        record FAILED "$name" "exit $rc after $((SECONDS - start))s  $counts"
+    elif [ "$skipped" != 0 ] && [ "${TEST_NO_SKIPS:-0}" = 1 ]; then
+        record FAILED "$name" "$skipped skipped, not allowed here (TEST_NO_SKIPS=1): $counts"
+    else
+        record PASSED "$name" "$((SECONDS - start))s  $counts"
+    fi
 }
 
 TOTAL_START=$SECONDS
@@ -112,75 +119,51 @@ if ! run_step "1 setup" bash scripts/setup.sh; then
     echo "Setup failed — no tests were run."
     exit 1
 fi
+clinic_export_settings # the app environment exists now: export every setting
 
 # 2 ─ model
 MODEL=models/clinic.tar.gz
-banner "2 train model (if its inputs changed)"
-start=$SECONDS
-rc=0
-bash scripts/train_if_changed.sh || rc=$?
-case "$rc" in
-    0) record PASSED "2 train model" "$((SECONDS - start))s" ;;
-    3) record SKIPPED "2 train model" "no config.yml / domain yet" ;;
-    *) record FAILED "2 train model" "exit $rc after $((SECONDS - start))s" ;;
-esac
-[ -f "$MODEL" ] && [ "$rc" = 0 ] && HAVE_MODEL=1 || HAVE_MODEL=0
-
-# 3 ─ training data validation
-if [ -f config.yml ] && { [ -d domain ] || [ -f domain.yml ]; } && [ -d data ]; then
-    DOMAIN=domain
-    [ -d domain ] || DOMAIN=domain.yml
-    run_step "3 rasa data validate" "$VENV_RASA/bin/rasa" data validate --fail-on-warning \
-        --config config.yml --domain "$DOMAIN" --data data
-else
-    skip "3 rasa data validate" "no config.yml / domain / data yet"
+HAVE_MODEL=0
+if run_step "2 train model (if its inputs changed)" bash scripts/train_if_changed.sh && [ -f "$MODEL" ]; then
+    HAVE_MODEL=1
 fi
 
-# 4 ─ unit tests, app env
-if has_files tests/unit 'test_*.py' '*_test.py'; then
-    run_pytest "4 unit tests (app env)" "$VENV_APP/bin/python" tests/unit
-else
-    skip "4 unit tests (app env)" "no tests/unit yet"
-fi
+# 3 ─ lint and format
+run_step "3 ruff (lint, imports, format)" bash -c \
+    '"$VENV_APP/bin/ruff" check . && "$VENV_APP/bin/ruff" format --check .'
 
-# 5 ─ tests of components/ (the code Rasa itself loads), Rasa env. --confcutdir: the shared
+# 4 ─ training data validation
+run_step "4 rasa data validate" "$VENV_RASA/bin/rasa" data validate --fail-on-warning \
+    --config config.yml --domain domain --data data
+
+# 5 ─ unit tests, app env
+run_pytest "5 unit tests (app env)" "$VENV_APP/bin/python" tests/unit
+
+# 6 ─ tests of components/ (the code Rasa itself loads), Rasa env. --confcutdir: the shared
 #     tests/conftest.py imports SQLAlchemy 2 / bot.db, which the Rasa env (SQLAlchemy 1.4) lacks.
-if has_files tests/components 'test_*.py' '*_test.py'; then
-    run_pytest "5 component tests (Rasa env)" "$VENV_RASA/bin/python" tests/components \
-        --confcutdir=tests/components -p no:cacheprovider
-else
-    skip "5 component tests (Rasa env)" "no tests/components yet"
-fi
+run_pytest "6 component tests (Rasa env)" "$VENV_RASA/bin/python" tests/components \
+    --confcutdir=tests/components -p no:cacheprovider
 
-# 6 ─ conversation stories
-if ! has_files tests/rasa '*.yml' '*.yaml'; then
-    skip "6 rasa test core (stories)" "no tests/rasa stories yet"
-elif [ "$HAVE_MODEL" != 1 ]; then
-    skip "6 rasa test core (stories)" "no up-to-date model (see step 2)"
+# 7 ─ conversation stories, 8 ─ everything that needs the running assistant
+if [ "$HAVE_MODEL" != 1 ]; then
+    record FAILED "7 rasa test core (stories)" "no trained model (see step 2)"
+    record FAILED "8 end-to-end tests (app env)" "no trained model (see step 2)"
 else
     rm -rf results/core
     # --e2e: each user message goes through the trained NLU as well, so a story fails on a
     # wrong intent or entity, not only on a wrong next action.
-    if ! run_step "6 rasa test core (stories)" "$VENV_RASA/bin/rasa" test core --e2e --model "$MODEL" \
+    if ! run_step "7 rasa test core (stories)" "$VENV_RASA/bin/rasa" test core --e2e --model "$MODEL" \
         --stories tests/rasa --fail-on-prediction-errors --out results/core; then
         echo "Failed stories: results/core/failed_test_stories.yml"
     fi
-fi
-
-# 7 ─ end-to-end over REST
-if ! has_files tests/e2e 'test_*.py' '*_test.py'; then
-    skip "7 end-to-end tests (app env)" "no tests/e2e yet"
-elif [ "$HAVE_MODEL" != 1 ]; then
-    skip "7 end-to-end tests (app env)" "no up-to-date model (see step 2)"
-else
-    run_pytest "7 end-to-end tests (app env)" "$VENV_APP/bin/python" tests/e2e
+    run_pytest "8 end-to-end tests (app env)" "$VENV_APP/bin/python" tests/e2e
 fi
 
 banner "Summary ($((SECONDS - TOTAL_START))s; logs in var/log/test/, results/)"
 printf '%s\n' "${SUMMARY[@]}"
 echo
 if [ "$FAILED" = 0 ]; then
-    echo "All steps passed (skipped steps are listed above)."
+    echo "All steps passed."
 else
     echo "SOME STEPS FAILED."
 fi

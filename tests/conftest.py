@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.migrate import upgrade
 from bot.db.session import make_engine, session_factory
+from tests.services import unavailable
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _RUN_TOKEN = uuid.uuid4().hex[:8]
@@ -46,9 +47,7 @@ def postgres_admin_engine() -> Iterator[Engine]:
             f"PostgreSQL not reachable at {url.render_as_string(hide_password=True)}: "
             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
         )
-        if os.environ.get("TEST_POSTGRES_REQUIRED") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable("postgres", reason)
     yield engine
     prefix = f"clinic_test_{_RUN_TOKEN}_"
     with engine.begin() as connection:  # anything a crashed test left behind
@@ -104,3 +103,14 @@ def sqlite_db_url(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'clinic.db'}"
     upgrade(url)
     return url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings are read once per process; a test that sets an environment variable gets them
+    read again, and the next test does not see its values."""
+    from bot.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -157,14 +157,10 @@ class Handoff(Base):
     preferred_times: Mapped[str | None] = mapped_column(Text)
     consent: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(16), default="new", server_default="new", index=True)
-    triage_id: Mapped[int | None] = mapped_column(
-        ForeignKey("triages.id", ondelete="SET NULL"), index=True
-    )
+    triage_id: Mapped[int | None] = mapped_column(ForeignKey("triages.id", ondelete="SET NULL"), index=True)
     summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        default=utcnow, onupdate=utcnow, server_default=func.now()
-    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
 
     triage: Mapped[Triage | None] = relationship(back_populates="handoffs")
 

@@ -47,9 +47,7 @@ _PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
 
 
 def generate_reference_code() -> str:
-    return REFERENCE_PREFIX + "".join(
-        secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH)
-    )
+    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
 def normalise_reference_code(text: str) -> str:
@@ -158,29 +156,27 @@ def create_handoff(
             logger.warning("handoff: triage %s is not this conversation's; not linked", triage_id)
             triage_id = None
 
-    fields = dict(
-        conversation_id=conversation_id,
-        channel=_channel(channel),
-        reason=reason,
-        name=_require_text("name", name, 200),
-        contact_kind=contact_kind,
-        contact_value=contact_value,
-        site=site,
-        preferred_times=(preferred_times or "").strip() or None,
-        consent=True,
-        status="new",
-        triage_id=triage_id,
-        summary=summary or "",
-    )
+    fields = {
+        "conversation_id": conversation_id,
+        "channel": _channel(channel),
+        "reason": reason,
+        "name": _require_text("name", name, 200),
+        "contact_kind": contact_kind,
+        "contact_value": contact_value,
+        "site": site,
+        "preferred_times": (preferred_times or "").strip() or None,
+        "consent": True,
+        "status": "new",
+        "triage_id": triage_id,
+        "summary": summary or "",
+    }
     for _ in range(_MAX_CODE_ATTEMPTS):
         handoff = Handoff(reference_code=generate_reference_code(), **fields)
         try:
             with session.begin_nested():  # SAVEPOINT: a collision must not undo the caller's work
                 session.add(handoff)
         except IntegrityError:
-            taken = session.scalar(
-                select(Handoff.id).where(Handoff.reference_code == handoff.reference_code)
-            )
+            taken = session.scalar(select(Handoff.id).where(Handoff.reference_code == handoff.reference_code))
             if taken is None:  # some other constraint failed: not ours to retry
                 raise
             continue

@@ -38,7 +38,7 @@ def _sqlite_file(url: URL) -> Path | None:
     if database in ("", ":memory:") or url.query.get("mode") == "memory":
         return None
     if database.startswith("file:"):  # URI form: sqlite:///file:path?uri=true
-        database = database[len("file:"):]
+        database = database[len("file:") :]
     return Path(database)
 
 
@@ -122,9 +122,9 @@ def _default_pair() -> tuple[Engine, sessionmaker[Session]]:
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A session that commits when the block ends and rolls back if it raises.
 
-        with session_scope() as session:
-            handoff = create_handoff(session, ...)
-        print(handoff.reference_code)   # still readable here
+    with session_scope() as session:
+        handoff = create_handoff(session, ...)
+    print(handoff.reference_code)   # still readable here
     """
     factory = session_factory(engine) if engine is not None else _default_pair()[1]
     session = factory()

@@ -1,15 +1,15 @@
 """What the assistant says after the questions: outcomes, reasons, advice and its evidence.
 
 Every sentence is our own plain, warm Australian English, written from the facts in
-`clinical/triage-spec.md` §6. Every piece of advice carries the evidence keys of
-`clinical/evidence.md`, so "where's the evidence?" can always be answered. Nothing here names a
+`docs/clinical/triage-spec.md` §6. Every piece of advice carries the evidence keys of
+`docs/clinical/evidence.md`, so "where's the evidence?" can always be answered. Nothing here names a
 diagnosis as certain: the assistant estimates how typical a story is, a physio or GP decides.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from bot.triage.engine import (
     RED_FLAG_ROUTES,
@@ -28,9 +28,9 @@ SITES = "Kenmore or Jindalee"
 @dataclass(frozen=True)
 class Citation:
     key: str
-    short: str       # "Fairclough et al. 2006" — for inline mentions
-    reference: str   # full reference, as in evidence.md
-    supports: str    # what it supports, in plain words
+    short: str  # "Fairclough et al. 2006" — for inline mentions
+    reference: str  # full reference, as in evidence.md
+    supports: str  # what it supports, in plain words
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,7 @@ EVIDENCE: dict[str, Citation] = dict(
             "Fredericson et al. 2000",
             "Fredericson M, Cookingham CL, Chaudhari AM, et al. Hip abductor weakness in distance "
             "runners with iliotibial band syndrome. Clin J Sport Med. 2000;10(3):169–175.",
-            "Weaker hip abductors on the painful side; a 6-week hip program got most runners "
-            "back running.",
+            "Weaker hip abductors on the painful side; a 6-week hip program got most runners back running.",
         ),
         _cite(
             "vanderworp2012",
@@ -135,8 +134,7 @@ EVIDENCE: dict[str, Citation] = dict(
             "frandsen2025",
             "Frandsen et al. 2025",
             "Frandsen JSB, et al. Br J Sports Med. 2025;59:1203 (5,205 runners, 588,071 runs).",
-            "A single run more than 10% longer than the longest in the last 30 days raised the "
-            "injury rate.",
+            "A single run more than 10% longer than the longest in the last 30 days raised the injury rate.",
         ),
         _cite(
             "stiell1996",
@@ -215,8 +213,15 @@ def compression_model(short: bool) -> Advice:
     )
     return Advice(
         "\n\n".join(paragraphs),
-        ("fairclough2006", "fairclough2007", "chaudhry2008", "falvey2010", "fredericson2000",
-         "noehren2007", "vanderworp2012"),
+        (
+            "fairclough2006",
+            "fairclough2007",
+            "chaudhry2008",
+            "falvey2010",
+            "fredericson2000",
+            "noehren2007",
+            "vanderworp2012",
+        ),
         paragraphs,
     )
 
@@ -274,15 +279,9 @@ def load_plan(answers: TriageAnswers) -> Advice:
         "prevent injuries."
     )
     keys.append("heiderscheit2011")
-    items.append(
-        "Start the hip strengthening exercises now. Stronger hips help keep it from coming "
-        "back."
-    )
+    items.append("Start the hip strengthening exercises now. Stronger hips help keep it from coming back.")
     keys.extend(["fredericson2000", "beers2008"])
-    items.append(
-        "If you get swelling, locking, numbness or pain at night, stop running and get it "
-        "checked."
-    )
+    items.append("If you get swelling, locking, numbness or pain at night, stop running and get it checked.")
     text = "\n".join(f"• {item}" for item in items)
     return Advice(text, tuple(dict.fromkeys(keys)), tuple(items))
 
@@ -296,8 +295,7 @@ _HIP_EXERCISES: tuple[str, ...] = (
     "Single-leg squats: start with a shallow squat holding a bench, keeping your knee in line "
     "with your second toe, then go deeper.",
     "Hip thrusts: shoulders on a couch or bench, push your hips up and squeeze your glutes.",
-    "Deadlifts: start light, keep your back long, and push your hips back then drive them "
-    "forward.",
+    "Deadlifts: start light, keep your back long, and push your hips back then drive them forward.",
     "Step-ups: step up onto a low box or stair, driving through the front heel.",
 )
 
@@ -309,10 +307,7 @@ def hip_exercises() -> Advice:
         "run. In the studies, programs like this ran for about 6 weeks. A physio can set the "
         "right sets and reps for you."
     )
-    outro = (
-        "Working hard and a bit of muscle burn is fine. Stop any exercise that gives you sharp "
-        "pain."
-    )
+    outro = "Working hard and a bit of muscle burn is fine. Stop any exercise that gives you sharp pain."
     text = intro + "\n" + "\n".join(f"• {e}" for e in _HIP_EXERCISES) + "\n" + outro
     return Advice(
         text,
@@ -349,8 +344,7 @@ _TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "recovery_time": (
         (
             "It varies from person to person.",
-            "Many runners are back running within about 6–8 weeks of starting a hip "
-            "strengthening program.",
+            "Many runners are back running within about 6–8 weeks of starting a hip strengthening program.",
             "Some take a few months, especially if it has been going on for a while.",
             "A physio can tailor the plan to you and help you build back up safely.",
         ),
@@ -381,8 +375,7 @@ _TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "The '10% a week' rule sounds sensible but has weak support.",
             "In a trial of new runners, following it didn't lower injuries (20.8% vs 20.3%).",
-            "A better-supported warning sign is one run much longer than your longest in the "
-            "past month.",
+            "A better-supported warning sign is one run much longer than your longest in the past month.",
             "Build up gradually, and let your knee, not a formula, set the pace.",
         ),
         ("buist2008", "frandsen2025"),
@@ -421,7 +414,7 @@ def reasons_text(result: TriageResult) -> str:
 
 
 def _labels(names: Iterable[str], labels: dict[str, str]) -> str:
-    """"a; b; c" in lower case: labels contain commas, so semicolons keep them apart."""
+    """ "a; b; c" in lower case: labels contain commas, so semicolons keep them apart."""
     return "; ".join(labels[n][0].lower() + labels[n][1:] for n in names)
 
 
@@ -447,14 +440,10 @@ def _urgent_text(flags: Sequence[str]) -> str:
     mine = [f for f in flags if RED_FLAG_ROUTES[f] == "urgent_medical"]
     parts = [
         "Please see a GP today, or go to an emergency department if you can't get in today.",
-        "What you've told me needs a medical check the same day: "
-        f"{_labels(mine, RED_FLAG_LABELS)}.",
+        f"What you've told me needs a medical check the same day: {_labels(mine, RED_FLAG_LABELS)}.",
     ]
     if "ottawa_xray_criteria" in mine:
-        parts.append(
-            "After a recent knee injury like yours, an X-ray may be needed to rule out a "
-            "fracture."
-        )
+        parts.append("After a recent knee injury like yours, an X-ray may be needed to rule out a fracture.")
     parts.append("Please don't run on it until you've been checked.")
     parts.append(
         f"For advice any time, call {HEALTHDIRECT} to talk to a registered nurse. If it gets "

@@ -1,4 +1,4 @@
-"""Triage rules of `clinical/triage-spec.md` §2–§5 as plain functions.
+"""Triage rules of `docs/clinical/triage-spec.md` §2–§5 as plain functions.
 
 The engine never diagnoses. It adds up transparent points for how typical the story is of
 iliotibial band syndrome (ITBS), screens red flags, notes pointers to other problems, and picks
@@ -8,8 +8,8 @@ see why.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 # --- names from docs/contracts.md -------------------------------------------------------------
 
@@ -64,9 +64,7 @@ POINTERS: tuple[str, ...] = (
     "knee_osteoarthritis",
 )
 
-TRAINING_CHANGES: frozenset[str] = frozenset(
-    {"long_run_spike", "more_hills", "new_shoes_or_surface"}
-)
+TRAINING_CHANGES: frozenset[str] = frozenset({"long_run_spike", "more_hills", "new_shoes_or_surface"})
 
 # Thresholds from the spec, named so a reviewer can find them.
 HIGH_MIN_POINTS = 3
@@ -77,15 +75,15 @@ OA_AGE = 45
 
 @dataclass(frozen=True)
 class TriageAnswers:
-    pain_location: str | None = None       # lateral|anterior|medial|posterior|diffuse|hip_thigh
-    onset: str | None = None               # gradual|sudden_injury
+    pain_location: str | None = None  # lateral|anterior|medial|posterior|diffuse|hip_thigh
+    onset: str | None = None  # gradual|sudden_injury
     predictable_onset: bool | None = None
     downhill_worse: bool | None = None
     stairs_descent_pain: bool | None = None
     weekly_change_pct: float | None = None  # +50.0 means 50 % more per week than before
-    long_run_spike: bool = False           # one run > 10 % longer than the longest in 30 days
+    long_run_spike: bool = False  # one run > 10 % longer than the longest in 30 days
     more_hills: bool = False
-    new_shoes_or_surface: bool = False     # recorded, scores nothing
+    new_shoes_or_surface: bool = False  # recorded, scores nothing
     red_flags: frozenset[str] = frozenset()  # reported in the screen (not ottawa_xray_criteria)
     injury_within_7_days: bool | None = None
     can_walk_four_steps: bool | None = None
@@ -99,8 +97,8 @@ class TriageResult:
     outcome: str
     itbs_likelihood: str
     points: int
-    red_flags: tuple[str, ...]      # most urgent first, includes computed ottawa_xray_criteria
-    reasons: tuple[str, ...]        # plain-English sentences, one per scored feature/flag/pointer
+    red_flags: tuple[str, ...]  # most urgent first, includes computed ottawa_xray_criteria
+    reasons: tuple[str, ...]  # plain-English sentences, one per scored feature/flag/pointer
     pointers: tuple[str, ...]
 
 
@@ -134,9 +132,7 @@ def sort_red_flags(flags: Iterable[str]) -> tuple[str, ...]:
     flags = set(flags)
     _check_names(flags, RED_FLAG_ROUTES, "red flag")
     order = list(RED_FLAG_ROUTES)
-    return tuple(
-        sorted(flags, key=lambda f: (_ROUTE_RANK[RED_FLAG_ROUTES[f]], order.index(f)))
-    )
+    return tuple(sorted(flags, key=lambda f: (_ROUTE_RANK[RED_FLAG_ROUTES[f]], order.index(f))))
 
 
 def red_flag_route(flags: Iterable[str]) -> str | None:
@@ -168,9 +164,7 @@ _RED_FLAG_REASONS: dict[str, str] = {
         "Pain, swelling, warmth or redness in one calf can be a sign of a blood clot and needs "
         "a medical check today."
     ),
-    "locked_knee": (
-        "A knee that is locked and won't straighten fully needs a medical check today."
-    ),
+    "locked_knee": ("A knee that is locked and won't straighten fully needs a medical check today."),
     "rapid_swelling_after_injury": (
         "Swelling that came up within hours of an injury or a 'pop' can mean bleeding inside "
         "the joint and needs a medical check today."
@@ -180,8 +174,7 @@ _RED_FLAG_REASONS: dict[str, str] = {
         "so a GP should check it soon."
     ),
     "night_rest_pain_weight_loss_lump": (
-        "Pain at night or at rest, weight loss you can't explain, or a lump should be checked "
-        "by a GP soon."
+        "Pain at night or at rest, weight loss you can't explain, or a lump should be checked by a GP soon."
     ),
 }
 
@@ -251,8 +244,7 @@ def _score(answers: TriageAnswers) -> tuple[int, list[str]]:
     if answers.stairs_descent_pain is True:
         points += 1
         reasons.append(
-            "Pain going down stairs can suggest ITBS. It loads the same bent-knee position as "
-            "running (+1)."
+            "Pain going down stairs can suggest ITBS. It loads the same bent-knee position as running (+1)."
         )
     load = _load_parts(answers)
     if load:
@@ -297,8 +289,7 @@ def _likelihood(answers: TriageAnswers, points: int) -> tuple[str, list[str]]:
     if reasons:
         return "low", reasons
     reasons = [
-        "Pain on the outside of the knee that built up gradually with running is where ITBS "
-        "usually starts."
+        "Pain on the outside of the knee that built up gradually with running is where ITBS usually starts."
     ]
     if "mechanical" in answers.symptoms:
         reasons.append(
@@ -313,8 +304,7 @@ def _likelihood(answers: TriageAnswers, points: int) -> tuple[str, list[str]]:
     # Spec §2 is silent on "both required features, 0 points". We call it low: location and
     # onset alone fit many knee problems, and none of the ITBS-specific features were reported.
     reasons.append(
-        "None of the other typical ITBS features were reported, so the estimate stays low for "
-        "now."
+        "None of the other typical ITBS features were reported, so the estimate stays low for now."
     )
     return "low", reasons
 

@@ -190,10 +190,39 @@ _CLAUSE_BREAK_RE = re.compile(
 _COMMA_RE = re.compile(r",")
 _NEG_WORDS: frozenset[str] = frozenset(
     {
-        "no", "not", "never", "without", "none", "nor", "neither", "nothing", "zero",
-        "don't", "dont", "doesn't", "doesnt", "didn't", "didnt", "haven't", "havent",
-        "hasn't", "hasnt", "hadn't", "hadnt", "isn't", "isnt", "wasn't", "wasnt",
-        "aren't", "arent", "weren't", "werent", "denies", "deny", "nope", "nah",
+        "no",
+        "not",
+        "never",
+        "without",
+        "none",
+        "nor",
+        "neither",
+        "nothing",
+        "zero",
+        "don't",
+        "dont",
+        "doesn't",
+        "doesnt",
+        "didn't",
+        "didnt",
+        "haven't",
+        "havent",
+        "hasn't",
+        "hasnt",
+        "hadn't",
+        "hadnt",
+        "isn't",
+        "isnt",
+        "wasn't",
+        "wasnt",
+        "aren't",
+        "arent",
+        "weren't",
+        "werent",
+        "denies",
+        "deny",
+        "nope",
+        "nah",
     }
 )
 _NOT_SURE_RE = re.compile(r"\bnot (?:sure|certain)\b|\bno idea\b")
@@ -202,7 +231,7 @@ _NEG_WINDOW_WORDS = 5
 
 def _negated(t: str, start: int) -> bool:
     """True when a negation word sits shortly before `start` in the same clause."""
-    before = t[max(0, start - 60):start]
+    before = t[max(0, start - 60) : start]
     pieces = _CLAUSE_BREAK_RE.split(before)
     before = _NOT_SURE_RE.sub(" ", pieces[-1])
     words = re.findall(r"[a-z']+", before)[-_NEG_WINDOW_WORDS:]
@@ -256,18 +285,91 @@ _UNSURE_RE = _rx(
     r"|\bno clue\b|\bskip\b|\bnot certain\b|\byes and no\b|\bunclear\b"
 )
 _NO_PHRASES = (
-    "don't think so", "dont think so", "do not think so", "not really", "not at all",
-    "no way", "nope", "nah", "no", "never", "negative", "false", "nothing", "not",
-    "don't", "dont", "do not", "doesn't", "doesnt", "does not", "didn't", "didnt", "did not",
-    "isn't", "isnt", "is not", "can't", "cant", "cannot", "can not", "couldn't", "couldnt",
-    "haven't", "havent", "hasn't", "hasnt", "won't", "wont", "rarely", "hardly", "unable",
+    "don't think so",
+    "dont think so",
+    "do not think so",
+    "not really",
+    "not at all",
+    "no way",
+    "nope",
+    "nah",
+    "no",
+    "never",
+    "negative",
+    "false",
+    "nothing",
+    "not",
+    "don't",
+    "dont",
+    "do not",
+    "doesn't",
+    "doesnt",
+    "does not",
+    "didn't",
+    "didnt",
+    "did not",
+    "isn't",
+    "isnt",
+    "is not",
+    "can't",
+    "cant",
+    "cannot",
+    "can not",
+    "couldn't",
+    "couldnt",
+    "haven't",
+    "havent",
+    "hasn't",
+    "hasnt",
+    "won't",
+    "wont",
+    "rarely",
+    "hardly",
+    "unable",
 )
 _YES_PHRASES = (
-    "think so", "of course", "for sure", "yes", "yeah", "yep", "yup", "yah", "ya", "aye",
-    "sure", "definitely", "absolutely", "certainly", "correct", "that's right", "thats right",
-    "true", "affirmative", "totally", "indeed", "i do", "it does", "it did", "i did",
-    "it has", "can", "sometimes", "often", "usually", "always", "mostly", "a bit", "a little",
-    "kind of", "kinda", "sort of", "somewhat", "probably", "exactly", "yess", "yas",
+    "think so",
+    "of course",
+    "for sure",
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "yah",
+    "ya",
+    "aye",
+    "sure",
+    "definitely",
+    "absolutely",
+    "certainly",
+    "correct",
+    "that's right",
+    "thats right",
+    "true",
+    "affirmative",
+    "totally",
+    "indeed",
+    "i do",
+    "it does",
+    "it did",
+    "i did",
+    "it has",
+    "can",
+    "sometimes",
+    "often",
+    "usually",
+    "always",
+    "mostly",
+    "a bit",
+    "a little",
+    "kind of",
+    "kinda",
+    "sort of",
+    "somewhat",
+    "probably",
+    "exactly",
+    "yess",
+    "yas",
 )
 
 
@@ -277,8 +379,7 @@ def _alternation(phrases: tuple[str, ...]) -> str:
 
 
 _YES_NO_RE = _rx(
-    r"\b(?:(?P<no>" + _alternation(_NO_PHRASES) + r")|(?P<yes>" + _alternation(_YES_PHRASES)
-    + r"))\b"
+    r"\b(?:(?P<no>" + _alternation(_NO_PHRASES) + r")|(?P<yes>" + _alternation(_YES_PHRASES) + r"))\b"
 )
 _INTERJECTIONS = frozenset({"yes", "yeah", "yep", "yup", "yah", "ya", "no", "nope", "nah"})
 _YES_EMOJI = ("👍", "✅", "✔", "👌")
@@ -372,7 +473,7 @@ _MENTIONS_KNEE_RE = _rx(r"\bkne+s?\b|\bkneecap\b")
 
 
 def parse_location(text: str | None) -> str | None:
-    """"the outside of my right knee", "ITB side" → "lateral"; one of the spec §1 values."""
+    """ "the outside of my right knee", "ITB side" → "lateral"; one of the spec §1 values."""
     t = _prep(text)
     found = set()
     for name, pattern in _LOCATION_RES.items():
@@ -380,9 +481,12 @@ def parse_location(text: str | None) -> str | None:
         if affirmed:
             found.add(name)
     # "Behind the kneecap" is front-of-knee pain, not the back of the knee.
-    if "posterior" in found and re.search(r"\bbehind the (?:kneecap|knee cap)\b", t):
-        if not _LOCATION_RES["posterior"].search(re.sub(r"behind the knee ?cap", "", t)):
-            found.discard("posterior")
+    if (
+        "posterior" in found
+        and re.search(r"\bbehind the (?:kneecap|knee cap)\b", t)
+        and not _LOCATION_RES["posterior"].search(re.sub(r"behind the knee ?cap", "", t))
+    ):
+        found.discard("posterior")
     # ITBS pain often spreads up the outer thigh: outside + thigh/hip about the knee = lateral.
     if found == {"lateral", "hip_thigh"} and _MENTIONS_KNEE_RE.search(t):
         return "lateral"
@@ -420,7 +524,7 @@ _SUDDEN_RE = _rx(r"\b(?:sudden|suddenly|all of a sudden|out of nowhere|in one go
 
 
 def parse_onset(text: str | None) -> str | None:
-    """"Gradually, with running" → "gradual"; "Suddenly, with an injury" → "sudden_injury"."""
+    """ "Gradually, with running" → "gradual"; "Suddenly, with an injury" → "sudden_injury"."""
     t = _prep(text)
     if not t:
         return None
@@ -464,7 +568,7 @@ _PREDICTABLE_YES_RE = _rx(
 
 
 def parse_predictable_onset(text: str | None) -> bool | None:
-    """"always at about 5 km then eases" → True; "it's random" → False."""
+    """ "always at about 5 km then eases" → True; "it's random" → False."""
     t = _prep(text)
     if not t:
         return None
@@ -504,11 +608,14 @@ def _clause_votes(t: str, target: re.Pattern[str], other: re.Pattern[str] | None
         m = target.search(clause)
         if not m:
             continue
-        if _FINE_RE.search(clause) or _negated(clause, m.start()):
-            votes.add(False)
-        elif other is not None and other.search(clause) and not _WORSE_RE.search(
-            clause[m.start():]
-        ) and not _WORSE_RE.search(clause[:m.start()]):
+        if (
+            _FINE_RE.search(clause)
+            or _negated(clause, m.start())
+            or other is not None
+            and other.search(clause)
+            and not _WORSE_RE.search(clause[m.start() :])
+            and not _WORSE_RE.search(clause[: m.start()])
+        ):
             votes.add(False)
         else:
             votes.add(True)
@@ -553,9 +660,8 @@ def parse_stairs(text: str | None) -> bool | None:
     t = _prep(text)
     if not t:
         return None
-    if _BOTH_WAYS_RE.search(t) and not _FINE_RE.search(t):
-        if parse_yes_no(t) is not False:
-            return True
+    if _BOTH_WAYS_RE.search(t) and not _FINE_RE.search(t) and parse_yes_no(t) is not False:
+        return True
     votes = _clause_votes(t, _STAIRS_DOWN_RE, None)
     if len(votes) == 1:
         return votes.pop()
@@ -578,7 +684,7 @@ class MileageChange:
     before_km: float | None
     after_km: float | None
     delta_km: float | None
-    pct: float | None          # None when only a delta or a direction was given
+    pct: float | None  # None when only a delta or a direction was given
     direction: str | None = None  # "up" | "down" | "same" (added: "Less than before" has no number)
 
     def __post_init__(self) -> None:
@@ -594,9 +700,19 @@ def _direction(pct: float | None, delta: float | None) -> str | None:
 
 
 _UNITS = {
-    "k": 1.0, "km": 1.0, "kms": 1.0, "kilometre": 1.0, "kilometres": 1.0, "kilometer": 1.0,
-    "kilometers": 1.0, "klick": 1.0, "klicks": 1.0, "mi": MILE_KM, "mile": MILE_KM,
-    "miles": MILE_KM, "mls": MILE_KM,
+    "k": 1.0,
+    "km": 1.0,
+    "kms": 1.0,
+    "kilometre": 1.0,
+    "kilometres": 1.0,
+    "kilometer": 1.0,
+    "kilometers": 1.0,
+    "klick": 1.0,
+    "klicks": 1.0,
+    "mi": MILE_KM,
+    "mile": MILE_KM,
+    "miles": MILE_KM,
+    "mls": MILE_KM,
 }
 _UNIT = r"(k|km|kms|kilometres?|kilometers?|klicks?|mi|miles?|mls)?"
 _NUM = r"(\d{1,4}(?:\.\d{1,2})?)"
@@ -604,11 +720,36 @@ _PER_WEEK = r"(?:\s?(?:/|a|per|each|every)\s?(?:wk|week|weeks))?"
 _ARROW = r"\s?(?:to|->|→|=>|>|up to|then|and now|now|into)\s?"
 
 _NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
 }
 _TENS = ("twenty", "thirty", "forty", "fourty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _NUMBER_WORD_RE = _rx(
@@ -618,7 +759,7 @@ _NUMBER_WORD_RE = _rx(
 
 
 def _words_to_numbers(t: str) -> str:
-    """"thirty five" → "35" (only used by number-reading parsers, never for red flags)."""
+    """ "thirty five" → "35" (only used by number-reading parsers, never for red flags)."""
 
     def repl(m: re.Match[str]) -> str:
         if m.group(1):
@@ -636,17 +777,21 @@ def _r1(x: float) -> float:
     return round(x, 1)
 
 
-_TWO_NUMBERS_RE = _rx(
-    r"\b" + _NUM + r"\s?" + _UNIT + _PER_WEEK + _ARROW + _NUM + r"\s?" + _UNIT + r"\b"
-)
+_TWO_NUMBERS_RE = _rx(r"\b" + _NUM + r"\s?" + _UNIT + _PER_WEEK + _ARROW + _NUM + r"\s?" + _UNIT + r"\b")
 _FROM_RANGE_RE = _rx(
     r"\b(?:from|went|gone|increased|jumped|upped|bumped|ramped|dropped|decreased|cut)\s?"
     r"(?:from\s?)?" + _NUM + r"\s?" + _UNIT + r"\s?-\s?" + _NUM + r"\s?" + _UNIT + r"\b"
 )
 _WAS_NOW_RE = _rx(
-    r"\b(?:was|were|used to|usually|normally|before)\b[^0-9]{0,30}?" + _NUM + r"\s?" + _UNIT
-    + r"\b[^0-9]{0,40}?\b(?:now|currently|these days|lately|this week)\b[^0-9]{0,20}?" + _NUM
-    + r"\s?" + _UNIT + r"\b"
+    r"\b(?:was|were|used to|usually|normally|before)\b[^0-9]{0,30}?"
+    + _NUM
+    + r"\s?"
+    + _UNIT
+    + r"\b[^0-9]{0,40}?\b(?:now|currently|these days|lately|this week)\b[^0-9]{0,20}?"
+    + _NUM
+    + r"\s?"
+    + _UNIT
+    + r"\b"
 )
 _PCT_WORD = r"(?:%|percent|per cent)"
 _PCT_RANGE_RE = _rx(
@@ -700,7 +845,7 @@ def _two_numbers(t: str) -> MileageChange | None:
         if not m:
             continue
         b, bu, a, au = m.groups()
-        if "%" in t[m.end():m.end() + 2]:
+        if "%" in t[m.end() : m.end() + 2]:
             continue  # "10 to 30%" is a percent range, not distances
         unit = bu or au  # "30 to 45 k a week": the unit written once applies to both
         return _change_from(_km(b, bu or unit), _km(a, au or unit))
@@ -721,8 +866,8 @@ def _percent(t: str) -> MileageChange | None:
         start = m.start()
     if pct > 1000:
         return None
-    if _DOWN_WORDS_RE.search(t[max(0, start - 30):start]) or _DOWN_WORDS_RE.search(
-        t[m.end():m.end() + 20]
+    if _DOWN_WORDS_RE.search(t[max(0, start - 30) : start]) or _DOWN_WORDS_RE.search(
+        t[m.end() : m.end() + 20]
     ):
         pct = -pct
     return MileageChange(None, None, None, _r1(pct))
@@ -818,8 +963,10 @@ def parse_training_changes(text: str | None) -> frozenset[str] | None:
 
 # --- Q6 red flags -----------------------------------------------------------------------------
 
-_SIGN = r"(?:pain|painful|sore|soreness|ache|aches|aching|hurts?|hurting|tender|tenderness" \
+_SIGN = (
+    r"(?:pain|painful|sore|soreness|ache|aches|aching|hurts?|hurting|tender|tenderness"
     r"|swollen|swelling|swelled|puffy|red|redness|warm|warmth|hot|throbbing|throbs)"
+)
 _GAP = r"(?:(?!(?:not|no|never|isn't|isnt)\b)[a-z']+ ){0,3}"
 _CALF_RE = _rx(
     r"\b(?:calf|calves) (?:pain|swelling|tenderness|redness|ache|soreness|is swollen)\b"
@@ -866,18 +1013,14 @@ _FREES_RE = _rx(
     r"\b(?:frees|freed|free up|unlocks|unlocked|clicks back|comes free|came free|pops back"
     r"|then (?:it's )?fine|goes away|sometimes|now and then|occasionally|then it's ok)\b"
 )
-_SWELL_RE = _rx(
-    r"\b(?:swell(?:ed|s|ing)?|swollen|ballooned|balloon|puffed up|blew up|blown up|came up)\b"
-)
+_SWELL_RE = _rx(r"\b(?:swell(?:ed|s|ing)?|swollen|ballooned|balloon|puffed up|blew up|blown up|came up)\b")
 _FAST_RE = _rx(
     r"\b(?:fast|quickly|quick|rapid(?:ly)?|straight away|right away|immediately|instantly"
     r"|within (?:an?|a few|a couple of|two|\d+) (?:hours?|minutes?)|in (?:an?|a few|a couple of"
     r"|\d+) (?:hours?|minutes?)|that (?:night|evening|day)|within minutes|like a balloon"
     r"|within hours|in hours)\b"
 )
-_POP_RE = _rx(
-    r"\b(?:pop|popped|popping sound|heard a (?:crack|snap)|felt a (?:snap|crack|tear)|snapped)\b"
-)
+_POP_RE = _rx(r"\b(?:pop|popped|popping sound|heard a (?:crack|snap)|felt a (?:snap|crack|tear)|snapped)\b")
 _NERVE_RE = _rx(
     r"\b(?:numb|numbness|pins (?:and|&|n) needles|pins and needles|tingl(?:e|es|ing|y)"
     r"|foot drop|drop foot|dropped foot|foot (?:slaps|slapping|drops)|(?:can't|cannot|can not"
@@ -933,9 +1076,7 @@ def _detect_red_flags(t: str) -> tuple[frozenset[str], bool]:
         flags.add("hot_swollen_knee_with_fever")
 
     # "My knee locked" counts, unless it is the catching kind that frees itself (mechanical).
-    knee_locked = any(
-        hit(_KNEE_LOCKED_RE, c) for c in _clauses(t) if not _FREES_RE.search(c)
-    )
+    knee_locked = any(hit(_KNEE_LOCKED_RE, c) for c in _clauses(t) if not _FREES_RE.search(c))
     if hit(_LOCKED_RE) or knee_locked:
         flags.add("locked_knee")
 
@@ -989,9 +1130,7 @@ _SYMPTOM_RES: dict[str, re.Pattern[str]] = {
         r"|giv(?:es|ing) way|gave way|give way|gives out|gave out|giving out|buckl(?:es|ed|ing)"
         r"|unstable|instability|clunk(?:s|ing)?)\b"
     ),
-    "joint_line_pain": _rx(
-        r"\b(?:joint[- ]line|along the joint|in the joint line|between the bones)\b"
-    ),
+    "joint_line_pain": _rx(r"\b(?:joint[- ]line|along the joint|in the joint line|between the bones)\b"),
     "twist_or_landing_injury": _rx(
         r"\b(?:twist(?:ed|ing)?|landed (?:awkwardly|badly|wrong|funny|on it)|awkward landing"
         r"|bad landing|pivot(?:ed|ing)?|rolled (?:it|my knee)|jumped and landed"
@@ -1021,9 +1160,7 @@ _SYMPTOM_RES: dict[str, re.Pattern[str]] = {
         r"(?:lower )?back|back (?:movement|movements|pain|ache|is sore|hurts)|lower back|low back"
         r"|sciatica|from my back|lumbar|spine)\b"
     ),
-    "pins_and_needles": _rx(
-        r"\b(?:pins (?:and|&|n) needles|tingl(?:e|es|ing|y)|numb|numbness)\b"
-    ),
+    "pins_and_needles": _rx(r"\b(?:pins (?:and|&|n) needles|tingl(?:e|es|ing|y)|numb|numbness)\b"),
     "morning_stiffness_short": _rx(
         r"\b(?:stiff(?:ness)?|tight) (?:for |in the |first thing |when i (?:get|wake) up|of a "
         r"|after waking|on waking|each |every |in mornings)|\bmorning stiffness\b"
@@ -1078,8 +1215,14 @@ def _age_ok(n: int) -> int | None:
 
 _DECADE_WORDS_RE = _rx(r"\b(twent|thirt|fort|fift|sixt|sevent|eight|ninet)ies\b")
 _DECADE_WORDS = {
-    "twent": "20", "thirt": "30", "fort": "40", "fift": "50", "sixt": "60", "sevent": "70",
-    "eight": "80", "ninet": "90",
+    "twent": "20",
+    "thirt": "30",
+    "fort": "40",
+    "fift": "50",
+    "sixt": "60",
+    "sevent": "70",
+    "eight": "80",
+    "ninet": "90",
 }
 
 
@@ -1106,9 +1249,7 @@ def parse_age(text: str | None) -> int | None:
     m = _UNDER_RE.search(t)
     if m:
         return _age_ok(int(m.group(1)) - 1)  # "under 45" → 44: below the threshold
-    numbers = [
-        n for n in re.finditer(r"\b(\d{1,3})\b", t) if not _NOT_AGE_UNIT_RE.search(t[n.end():])
-    ]
+    numbers = [n for n in re.finditer(r"\b(\d{1,3})\b", t) if not _NOT_AGE_UNIT_RE.search(t[n.end() :])]
     if len(numbers) == 1:
         return _age_ok(int(numbers[0].group(1)))
     return None
@@ -1158,7 +1299,7 @@ def parse_injury_recent(text: str | None) -> bool | None:
 
 @dataclass(frozen=True)
 class Contact:
-    kind: str   # "phone" | "email"
+    kind: str  # "phone" | "email"
     value: str  # E.164 (+61…) or lower-case email
 
 
@@ -1219,7 +1360,7 @@ _SITE_RES: dict[str, re.Pattern[str]] = {
 
 
 def parse_site(text: str | None) -> str | None:
-    """"kenmore" | "jindalee"; None when neither or both are chosen."""
+    """ "kenmore" | "jindalee"; None when neither or both are chosen."""
     found: set[str] = set()
     for clause in _clauses(_prep(text), commas=True):  # "not Kenmore, Jindalee"
         found |= _names_in(clause, _SITE_RES)[0]

@@ -16,12 +16,24 @@ from pathlib import Path
 from bot.triage.engine import TriageAnswers, TriageResult, assess
 
 COLUMNS: tuple[str, ...] = (
-    "id", "description", "answers", "outcome", "likelihood", "red_flags", "pointers",
+    "id",
+    "description",
+    "answers",
+    "outcome",
+    "likelihood",
+    "red_flags",
+    "pointers",
 )
 
 _BOOL_FIELDS = {
-    "predictable_onset", "downhill_worse", "stairs_descent_pain", "long_run_spike",
-    "more_hills", "new_shoes_or_surface", "injury_within_7_days", "can_walk_four_steps",
+    "predictable_onset",
+    "downhill_worse",
+    "stairs_descent_pain",
+    "long_run_spike",
+    "more_hills",
+    "new_shoes_or_surface",
+    "injury_within_7_days",
+    "can_walk_four_steps",
     "can_bend_90",
 }
 _SET_FIELDS = {"red_flags", "symptoms"}

@@ -10,9 +10,8 @@ Run with the Rasa environment:
 
     .venv-rasa/bin/python -m pytest tests/components --confcutdir=tests/components
 """
-from __future__ import annotations
 
-from typing import Dict, List
+from __future__ import annotations
 
 import pytest
 
@@ -34,29 +33,54 @@ from components.linear_intent_classifier import (  # noqa: E402
     UntrustedModelError,
 )
 
-EXAMPLES: Dict[str, List[str]] = {
+EXAMPLES: dict[str, list[str]] = {
     "greet": [
-        "hi", "hello", "hey there", "good morning", "hiya", "g'day", "hello there",
-        "hey", "morning", "good afternoon",
+        "hi",
+        "hello",
+        "hey there",
+        "good morning",
+        "hiya",
+        "g'day",
+        "hello there",
+        "hey",
+        "morning",
+        "good afternoon",
     ],
     "ask_foam_rolling": [
-        "should I foam roll my IT band", "does foam rolling help", "is rolling the ITB useful",
-        "can I use a foam roller", "will a roller fix it", "foam roller on the outside of the thigh?",
-        "is it worth rolling", "what about foam rolling", "should I roll it out",
+        "should I foam roll my IT band",
+        "does foam rolling help",
+        "is rolling the ITB useful",
+        "can I use a foam roller",
+        "will a roller fix it",
+        "foam roller on the outside of the thigh?",
+        "is it worth rolling",
+        "what about foam rolling",
+        "should I roll it out",
         "does rolling release the band",
     ],
     "ask_recovery_time": [
-        "how long until I can run again", "how long does it take to heal",
-        "when will it get better", "how many weeks to recover", "what's the recovery time",
-        "how long will this last", "when can I race again", "how long before it settles",
-        "is it weeks or months", "how soon will I be back running",
+        "how long until I can run again",
+        "how long does it take to heal",
+        "when will it get better",
+        "how many weeks to recover",
+        "what's the recovery time",
+        "how long will this last",
+        "when can I race again",
+        "how long before it settles",
+        "is it weeks or months",
+        "how soon will I be back running",
     ],
     "report_red_flag": [
-        "my knee is hot and swollen and I have a fever", "my calf is swollen and red",
-        "I can't straighten my knee, it's locked", "it swelled up straight after a pop",
-        "my foot is numb and I can't lift my toes", "I'm short of breath with calf pain",
-        "it hurts at night even when resting", "I've lost weight and there's a lump",
-        "I heard a pop and it ballooned", "chest pain and a sore swollen calf",
+        "my knee is hot and swollen and I have a fever",
+        "my calf is swollen and red",
+        "I can't straighten my knee, it's locked",
+        "it swelled up straight after a pop",
+        "my foot is numb and I can't lift my toes",
+        "I'm short of breath with calf pain",
+        "it hurts at night even when resting",
+        "I've lost weight and there's a lump",
+        "I heard a pop and it ballooned",
+        "chest pain and a sore swollen calf",
     ],
 }
 UNSEEN = {
@@ -81,7 +105,9 @@ class Pipeline:
         self.featurizers = [
             CountVectorsFeaturizer.create(
                 {**CountVectorsFeaturizer.get_default_config(), **config},
-                storage, Resource(name), context,
+                storage,
+                Resource(name),
+                context,
             )
             for name, config in (
                 ("words", {"max_ngram": 2}),
@@ -93,13 +119,13 @@ class Pipeline:
             LinearIntentClassifier.get_default_config(), storage, self.resource, context
         )
 
-    def featurize(self, messages: List[Message]) -> List[Message]:
+    def featurize(self, messages: list[Message]) -> list[Message]:
         self.tokenizer.process(messages)
         for featurizer in self.featurizers:
             featurizer.process(messages)
         return messages
 
-    def train(self, examples: Dict[str, List[str]]) -> None:
+    def train(self, examples: dict[str, list[str]]) -> None:
         data = TrainingData(
             [Message.build(text, intent) for intent, texts in examples.items() for text in texts]
         )
@@ -142,7 +168,9 @@ def test_the_ranking_is_a_probability_distribution_best_first(pipeline):
 
 def test_the_saved_model_loads_and_answers_the_same(pipeline):
     loaded = LinearIntentClassifier.load(
-        LinearIntentClassifier.get_default_config(), pipeline.storage, pipeline.resource,
+        LinearIntentClassifier.get_default_config(),
+        pipeline.storage,
+        pipeline.resource,
         execution_context(),
     )
     for text in UNSEEN:

@@ -9,11 +9,11 @@ Run with the Rasa environment:
 
     .venv-rasa/bin/python -m pytest tests/components --confcutdir=tests/components
 """
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 
@@ -32,17 +32,18 @@ def training_data():
 
 
 @pytest.fixture(scope="module")
-def patterns(training_data) -> Dict[str, List[str]]:
+def patterns(training_data) -> dict[str, list[str]]:
     # the same call and flags as config.yml's RegexFeaturizer (use_word_boundaries: true);
     # a name can hold several patterns, each its own feature
-    by_name: Dict[str, List[str]] = {}
-    for found in extract_patterns(training_data, use_lookup_tables=True, use_regexes=True,
-                                  use_word_boundaries=True):
+    by_name: dict[str, list[str]] = {}
+    for found in extract_patterns(
+        training_data, use_lookup_tables=True, use_regexes=True, use_word_boundaries=True
+    ):
         by_name.setdefault(found["name"], []).append(found["pattern"])
     return by_name
 
 
-def fires(patterns: Dict[str, List[str]], name: str, text: str) -> bool:
+def fires(patterns: dict[str, list[str]], name: str, text: str) -> bool:
     # RegexFeaturizer with case_sensitive: false
     return any(re.search(p, text, flags=re.IGNORECASE) for p in patterns[name])
 
@@ -74,26 +75,56 @@ def test_keyboard_mash_is_marked(patterns, text):
 
 @pytest.mark.parametrize(
     "text",
-    ["strengths and lengths", "hiii", "hellooo", "0423 111 222", "Mississippi", "banana",
-     "it's been 3 weeks", "went from 30 to 45 km", "Jindalee", "soooo sore", "Rhys"],
+    [
+        "strengths and lengths",
+        "hiii",
+        "hellooo",
+        "0423 111 222",
+        "Mississippi",
+        "banana",
+        "it's been 3 weeks",
+        "went from 30 to 45 km",
+        "Jindalee",
+        "soooo sore",
+        "Rhys",
+    ],
 )
 def test_real_answers_are_not_keyboard_mash(patterns, text):
     assert not fires(patterns, "keyboard_mash", text)
 
 
-@pytest.mark.parametrize("text", ["me duele la rodilla", "ich habe Schmerzen im Knie", "j'ai mal au genou",
-                                  "ik heb pijn in mijn knie", "dor no joelho"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "me duele la rodilla",
+        "ich habe Schmerzen im Knie",
+        "j'ai mal au genou",
+        "ik heb pijn in mijn knie",
+        "dor no joelho",
+    ],
+)
 def test_other_language_words_are_marked(patterns, text):
     assert fires(patterns, "other_language_word", text)
 
 
-@pytest.mark.parametrize("text", ["my knee hurts going downhill", "I hit the door frame", "the dorsal side",
-                                  "which clinic", "hold on", "I have a doctor"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my knee hurts going downhill",
+        "I hit the door frame",
+        "the dorsal side",
+        "which clinic",
+        "hold on",
+        "I have a doctor",
+    ],
+)
 def test_english_is_not_marked_as_another_language(patterns, text):
     assert not fires(patterns, "other_language_word", text)
 
 
-@pytest.mark.parametrize("text", ["I'm 41 years old", "52 years old", "late 20s", "early 40s", "19 yo", "aged 58"])
+@pytest.mark.parametrize(
+    "text", ["I'm 41 years old", "52 years old", "late 20s", "early 40s", "19 yo", "aged 58"]
+)
 def test_age_answers_are_marked(patterns, text):
     assert fires(patterns, "age_statement", text)
 
@@ -112,4 +143,3 @@ def test_shape_features_fire_only_on_unreadable_examples(training_data, patterns
         if example.get("intent") != "unreadable" and fires(patterns, name, example.get("text"))
     ]
     assert stray == []
-

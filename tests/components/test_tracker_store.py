@@ -12,6 +12,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.tracker_store import ERASE_SLOT, ErasableSQLTrackerStore, erase_requested
+from tests.services import unavailable
 
 DOMAIN = Domain.from_yaml(
     f"""
@@ -55,14 +56,20 @@ def store(request: pytest.FixtureRequest, tmp_path):
     hostname, _, port = host.partition(":")
     name = f"tracker_unit_{uuid.uuid4().hex[:8]}"
     try:
-        admin = psycopg2.connect(host=hostname, port=port or 5432, user="postgres", dbname="test", connect_timeout=3)
+        admin = psycopg2.connect(
+            host=hostname, port=port or 5432, user="postgres", dbname="test", connect_timeout=3
+        )
     except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {hostname}:{port}: {exc}")
+        unavailable("postgres", f"PostgreSQL not reachable at {hostname}:{port}: {exc}")
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
     tracker_store = ErasableSQLTrackerStore(
-        domain=DOMAIN, dialect="postgresql", host=hostname, port=int(port or 5432),
-        db=name, username="postgres",
+        domain=DOMAIN,
+        dialect="postgresql",
+        host=hostname,
+        port=int(port or 5432),
+        db=name,
+        username="postgres",
     )
     try:
         yield tracker_store

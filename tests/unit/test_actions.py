@@ -107,14 +107,29 @@ def required(slots: dict[str, Any]) -> list[str]:
 
 def test_the_usual_questions_in_order() -> None:
     assert required({}) == [
-        "pain_location", "onset", "red_flag_screen", "predictable_onset", "downhill_worse",
-        "stairs_descent_pain", "weekly_change_pct", "training_changes", "other_symptoms", "age",
+        "pain_location",
+        "onset",
+        "red_flag_screen",
+        "predictable_onset",
+        "downhill_worse",
+        "stairs_descent_pain",
+        "weekly_change_pct",
+        "training_changes",
+        "other_symptoms",
+        "age",
     ]
 
 
 def test_a_recent_injury_adds_the_ottawa_questions_and_age_early() -> None:
     slots = required({"onset": "sudden_injury", "injury_recent": True})
-    assert slots[:6] == ["pain_location", "onset", "injury_recent", "can_walk_four_steps", "can_bend_90", "age"]
+    assert slots[:6] == [
+        "pain_location",
+        "onset",
+        "injury_recent",
+        "can_walk_four_steps",
+        "can_bend_90",
+        "age",
+    ]
     assert "can_walk_four_steps" not in required({"onset": "sudden_injury", "injury_recent": False})
 
 
@@ -128,9 +143,19 @@ def required_after_red_flag(slots: dict[str, Any]) -> list[str]:
 
 
 TRIAGE_FORM_SLOTS = (
-    "pain_location", "onset", "injury_recent", "can_walk_four_steps", "can_bend_90",
-    "red_flag_screen", "predictable_onset", "downhill_worse", "stairs_descent_pain",
-    "weekly_change_pct", "training_changes", "other_symptoms", "age",
+    "pain_location",
+    "onset",
+    "injury_recent",
+    "can_walk_four_steps",
+    "can_bend_90",
+    "red_flag_screen",
+    "predictable_onset",
+    "downhill_worse",
+    "stairs_descent_pain",
+    "weekly_change_pct",
+    "training_changes",
+    "other_symptoms",
+    "age",
 )
 
 
@@ -143,8 +168,11 @@ def test_a_red_flag_or_ottawa_ends_the_questions() -> None:
 
 def test_the_answer_that_carried_a_red_flag_is_still_validated() -> None:
     # "I fell and it swelled up fast after a pop" answers the onset question AND reports a flag.
-    slots = {"pain_location": "lateral", "onset": "I fell and it swelled up fast after a pop",
-             "red_flags_reported": ["rapid_swelling_after_injury"]}
+    slots = {
+        "pain_location": "lateral",
+        "onset": "I fell and it swelled up fast after a pop",
+        "red_flags_reported": ["rapid_swelling_after_injury"],
+    }
     assert "onset" in required_after_red_flag(slots)
 
 
@@ -184,25 +212,43 @@ def test_an_increase_in_miles_without_a_baseline_asks_for_one() -> None:
     second = validate("weekly_change_pct", "40 miles", {"mileage_delta_km": 32.2})
     assert second["weekly_change_pct"] == pytest.approx(50.0, abs=0.1)
 
-    messages, _ = run(ask.ASK_ACTIONS_BY_SLOT["weekly_change_pct"](), tracker(slots={"mileage_delta_km": 32.2}))
+    messages, _ = run(
+        ask.ASK_ACTIONS_BY_SLOT["weekly_change_pct"](), tracker(slots={"mileage_delta_km": 32.2})
+    )
     assert "before" in said(messages)
 
 
 def test_the_opening_message_can_answer_the_first_questions() -> None:
     form = triage_form.ValidateTriageForm()
     t = tracker("it came on gradually on the outside of my knee")
-    assert asyncio.run(form.extract_pain_location(CollectingDispatcher(), t, {})) == {"pain_location": "lateral"}
+    assert asyncio.run(form.extract_pain_location(CollectingDispatcher(), t, {})) == {
+        "pain_location": "lateral"
+    }
     assert asyncio.run(form.extract_onset(CollectingDispatcher(), t, {})) == {"onset": "gradual"}
     mid_form = tracker("outside", slots={"requested_slot": "onset"})
     assert asyncio.run(form.extract_pain_location(CollectingDispatcher(), mid_form, {})) == {}
 
 
 TRIAGE_DOMAIN = {
-    "forms": {"triage_form": {"required_slots": [
-        "pain_location", "onset", "injury_recent", "can_walk_four_steps", "can_bend_90",
-        "red_flag_screen", "predictable_onset", "downhill_worse", "stairs_descent_pain",
-        "weekly_change_pct", "training_changes", "other_symptoms", "age",
-    ]}}
+    "forms": {
+        "triage_form": {
+            "required_slots": [
+                "pain_location",
+                "onset",
+                "injury_recent",
+                "can_walk_four_steps",
+                "can_bend_90",
+                "red_flag_screen",
+                "predictable_onset",
+                "downhill_worse",
+                "stairs_descent_pain",
+                "weekly_change_pct",
+                "training_changes",
+                "other_symptoms",
+                "age",
+            ]
+        }
+    }
 }
 
 
@@ -373,7 +419,9 @@ def test_unreadable_inside_the_questions_counts_as_unclear() -> None:
 
 
 def test_why_do_you_ask_explains_the_current_question() -> None:
-    messages, _ = run(answers.ActionExplainWhy(), tracker("why?", "ask_why", {"requested_slot": "stairs_descent_pain"}))
+    messages, _ = run(
+        answers.ActionExplainWhy(), tracker("why?", "ask_why", {"requested_slot": "stairs_descent_pain"})
+    )
     assert "30°" in said(messages)
 
 
@@ -392,7 +440,9 @@ def validate_booking(slot: str, value: str) -> dict[str, Any]:
 
 def test_booking_answers_are_validated() -> None:
     assert validate_booking("booking_contact", "0412 345 678") == {
-        "booking_contact": "+61412345678", "booking_contact_kind": "phone", "reask_count": 0,
+        "booking_contact": "+61412345678",
+        "booking_contact_kind": "phone",
+        "reask_count": 0,
     }
     assert validate_booking("booking_contact", "12345")["booking_contact"] is None
     assert validate_booking("booking_contact", "Sam@Example.com")["booking_contact"] == "sam@example.com"
@@ -454,7 +504,9 @@ def test_session_start_shows_the_notice() -> None:
 
 
 def test_start_over_clears_answers_but_not_reported_red_flags() -> None:
-    t = tracker("start over", "start_over", {"pain_location": "lateral", "red_flags_reported": ["locked_knee"]})
+    t = tracker(
+        "start over", "start_over", {"pain_location": "lateral", "red_flags_reported": ["locked_knee"]}
+    )
     _, events = run(session.ActionStartOver(), t)
     slots = slot_events(events)
     assert slots["pain_location"] is None and "red_flags_reported" not in slots
@@ -462,7 +514,10 @@ def test_start_over_clears_answers_but_not_reported_red_flags() -> None:
 
 def test_delete_my_data_removes_the_persons_records(clinic_db: str) -> None:
     run(booking.ActionSubmitBooking(), tracker(slots={**BOOKING, "booking_consent": True}))
-    run(booking.ActionSubmitBooking(), tracker(slots={**BOOKING, "booking_consent": True}, sender="someone-else"))
+    run(
+        booking.ActionSubmitBooking(),
+        tracker(slots={**BOOKING, "booking_consent": True}, sender="someone-else"),
+    )
     messages, events = run(session.ActionDeleteMyData(), tracker("delete my data", "affirm"))
     assert stored(Handoff) == [] and len(stored(Handoff, "someone-else")) == 1
     assert slot_events(events) == {"erase_conversation": True}

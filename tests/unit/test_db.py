@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, func, inspect, select, text, update
+from sqlalchemy import Column, Integer, MetaData, Table, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import repository
@@ -31,7 +31,7 @@ from bot.db.repository import (
     save_triage,
     set_handoff_status,
 )
-from bot.db.session import SQLITE_BUSY_TIMEOUT_S, make_engine, run_in_session, session_factory, session_scope
+from bot.db.session import SQLITE_BUSY_TIMEOUT_S, make_engine, run_in_session, session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,17 +67,17 @@ def _triage(session, conversation_id="conv-a", result=None, **kw):
 
 
 def _handoff(session, conversation_id="conv-a", **kw):
-    args = dict(
-        conversation_id=conversation_id,
-        channel="telegram",
-        reason="booking",
-        name="Sam Runner",
-        contact_kind="phone",
-        contact_value="+61412345678",
-        site="kenmore",
-        preferred_times="weekday mornings",
-        consent=True,
-    )
+    args = {
+        "conversation_id": conversation_id,
+        "channel": "telegram",
+        "reason": "booking",
+        "name": "Sam Runner",
+        "contact_kind": "phone",
+        "contact_value": "+61412345678",
+        "site": "kenmore",
+        "preferred_times": "weekday mornings",
+        "consent": True,
+    }
     args.update(kw)
     return create_handoff(session, **args)
 
@@ -140,9 +140,7 @@ def test_check_constraints_in_database_match_models(db_engine):
         expected = {c.name for c in table.constraints if c.__class__.__name__ == "CheckConstraint"}
         found = {c["name"] for c in inspector.get_check_constraints(table.name)}
         assert found == expected, table.name
-    assert "ck_handoffs_consent_given" in {
-        c["name"] for c in inspector.get_check_constraints("handoffs")
-    }
+    assert "ck_handoffs_consent_given" in {c["name"] for c in inspector.get_check_constraints("handoffs")}
 
 
 def test_migrate_command_prints_what_it_did(tmp_path):
@@ -196,10 +194,9 @@ def test_make_engine_defaults_to_settings(monkeypatch, tmp_path):
 def test_session_scope_commits_or_rolls_back(db_engine):
     with session_scope(db_engine) as session:
         kept = _triage(session, "conv-kept")
-    with pytest.raises(RuntimeError):
-        with session_scope(db_engine) as session:
-            _triage(session, "conv-lost")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), session_scope(db_engine) as session:
+        _triage(session, "conv-lost")
+        raise RuntimeError("boom")
     assert kept.id is not None and kept.outcome == "book_running_assessment"  # usable after commit
     with session_scope(db_engine) as session:
         assert latest_triage(session, "conv-kept") is not None
@@ -248,7 +245,9 @@ def test_triage_round_trips_with_json_fields(db_engine):
     )
     before = datetime.now(timezone.utc)
     with session_scope(db_engine) as session:
-        saved = save_triage(session, conversation_id="conv-json", channel="SocketIO", answers=answers, result=result)
+        saved = save_triage(
+            session, conversation_id="conv-json", channel="SocketIO", answers=answers, result=result
+        )
         triage_id = saved.id
 
     with session_scope(db_engine) as session:
@@ -266,7 +265,11 @@ def test_triage_round_trips_with_json_fields(db_engine):
         assert loaded.reasons == ["Numbness or pins and needles.", "Pain at night."]
         assert loaded.pointers == ["referred_lumbar_pain"]
         assert loaded.created_at.tzinfo is not None and loaded.created_at.utcoffset() == timedelta(0)
-        assert before - timedelta(seconds=5) <= loaded.created_at <= datetime.now(timezone.utc) + timedelta(seconds=5)
+        assert (
+            before - timedelta(seconds=5)
+            <= loaded.created_at
+            <= datetime.now(timezone.utc) + timedelta(seconds=5)
+        )
 
 
 def test_triage_accepts_answer_dataclass_and_result_mapping(db_session):
@@ -325,8 +328,17 @@ def test_save_triage_refuses_values_json_cannot_hold(db_session):
 
 def test_database_refuses_unknown_outcome(db_session):
     db_session.add(
-        Triage(conversation_id="c", channel="rest", answers={}, outcome="itbs", itbs_likelihood="low",
-               points=0, red_flags=[], reasons=[], pointers=[])
+        Triage(
+            conversation_id="c",
+            channel="rest",
+            answers={},
+            outcome="itbs",
+            itbs_likelihood="low",
+            points=0,
+            red_flags=[],
+            reasons=[],
+            pointers=[],
+        )
     )
     with pytest.raises(IntegrityError):
         db_session.flush()
@@ -334,8 +346,18 @@ def test_database_refuses_unknown_outcome(db_session):
 
 def test_naive_datetimes_are_refused(db_session):
     db_session.add(
-        Triage(conversation_id="c", channel="rest", answers={}, outcome="emergency", itbs_likelihood="low",
-               points=0, red_flags=[], reasons=[], pointers=[], created_at=datetime(2025, 1, 1, 9, 0))
+        Triage(
+            conversation_id="c",
+            channel="rest",
+            answers={},
+            outcome="emergency",
+            itbs_likelihood="low",
+            points=0,
+            red_flags=[],
+            reasons=[],
+            pointers=[],
+            created_at=datetime(2025, 1, 1, 9, 0),
+        )
     )
     with pytest.raises(Exception, match="naive datetime"):
         db_session.flush()
@@ -348,8 +370,10 @@ def test_handoff_gets_unique_well_formed_code_and_status_new(db_engine):
     with session_scope(db_engine) as session:
         triage = _triage(session, "conv-h")
         handoffs = [_handoff(session, "conv-h", triage_id=triage.id, summary="ITBS likely (4 points).")]
-        handoffs += [_handoff(session, f"conv-{i}", contact_kind="email", contact_value=f"r{i}@example.com")
-                     for i in range(30)]
+        handoffs += [
+            _handoff(session, f"conv-{i}", contact_kind="email", contact_value=f"r{i}@example.com")
+            for i in range(30)
+        ]
     codes = [h.reference_code for h in handoffs]
     assert all(REFERENCE_RE.match(code) for code in codes), codes
     assert len(set(codes)) == len(codes)
@@ -382,8 +406,13 @@ def test_reference_code_collision_is_retried_without_losing_earlier_work(db_sess
 
 @pytest.mark.parametrize(
     "typed, stored",
-    [("KNE-7K3Q9", "KNE-7K3Q9"), ("kne 7k3q9", "KNE-7K3Q9"), ("7k3q9", "KNE-7K3Q9"),
-     ("KNE23", "KNE-KNE23"), ("kne-kne23", "KNE-KNE23")],
+    [
+        ("KNE-7K3Q9", "KNE-7K3Q9"),
+        ("kne 7k3q9", "KNE-7K3Q9"),
+        ("7k3q9", "KNE-7K3Q9"),
+        ("KNE23", "KNE-KNE23"),
+        ("kne-kne23", "KNE-KNE23"),
+    ],
 )
 def test_normalise_reference_code(typed, stored):
     assert repository.normalise_reference_code(typed) == stored
@@ -405,8 +434,18 @@ def test_handoff_without_consent_is_refused(db_session, consent):
 
 
 def test_database_refuses_handoff_without_consent(db_session):
-    db_session.add(Handoff(reference_code="KNE-AAAAA", conversation_id="c", channel="rest", reason="booking",
-                           name="A", contact_kind="phone", contact_value="0412345678", consent=False))
+    db_session.add(
+        Handoff(
+            reference_code="KNE-AAAAA",
+            conversation_id="c",
+            channel="rest",
+            reason="booking",
+            name="A",
+            contact_kind="phone",
+            contact_value="0412345678",
+            consent=False,
+        )
+    )
     with pytest.raises(IntegrityError):
         db_session.flush()
 
@@ -486,9 +525,19 @@ def test_channel_is_normalised_not_refused(db_session):
 
 
 def test_foreign_key_is_enforced(db_session):
-    db_session.add(Handoff(reference_code="KNE-BBBBB", conversation_id="c", channel="rest", reason="booking",
-                           name="A", contact_kind="phone", contact_value="0412345678", consent=True,
-                           triage_id=999_999))
+    db_session.add(
+        Handoff(
+            reference_code="KNE-BBBBB",
+            conversation_id="c",
+            channel="rest",
+            reason="booking",
+            name="A",
+            contact_kind="phone",
+            contact_value="0412345678",
+            consent=True,
+            triage_id=999_999,
+        )
+    )
     with pytest.raises(IntegrityError):
         db_session.flush()
 
@@ -502,9 +551,19 @@ def test_delete_conversation_data_removes_only_that_persons_rows(db_engine):
         _handoff(session, "conv-me", triage_id=mine[1].id)
         _handoff(session, "conv-me", reason="talk_to_person")
         # a handoff filed under another id but linked to my triage is mine too
-        session.add(Handoff(reference_code="KNE-CCCCC", conversation_id="conv-me-telegram", channel="telegram",
-                            reason="booking", name="Me", contact_kind="phone", contact_value="0412345678",
-                            consent=True, triage_id=mine[0].id))
+        session.add(
+            Handoff(
+                reference_code="KNE-CCCCC",
+                conversation_id="conv-me-telegram",
+                channel="telegram",
+                reason="booking",
+                name="Me",
+                contact_kind="phone",
+                contact_value="0412345678",
+                consent=True,
+                triage_id=mine[0].id,
+            )
+        )
         theirs = _triage(session, "conv-other")
         their_handoff = _handoff(session, "conv-other", triage_id=theirs.id)
 

@@ -1,4 +1,4 @@
-"""Rules of clinical/triage-spec.md §2–§5 as implemented by bot.triage.engine."""
+"""Rules of docs/clinical/triage-spec.md §2–§5 as implemented by bot.triage.engine."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ from bot.triage.engine import (
 # Typical ITBS base: both required features present, nothing else.
 BASE = TriageAnswers(pain_location="lateral", onset="gradual")
 FULL_STORY = dataclasses.replace(
-    BASE, predictable_onset=True, downhill_worse=True, stairs_descent_pain=True,
+    BASE,
+    predictable_onset=True,
+    downhill_worse=True,
+    stairs_descent_pain=True,
     weekly_change_pct=50.0,
 )
 
@@ -50,13 +53,29 @@ def test_red_flag_routes_match_the_contract_table() -> None:
 
 def test_answers_and_result_are_frozen_with_contract_fields() -> None:
     assert [f.name for f in dataclasses.fields(TriageAnswers)] == [
-        "pain_location", "onset", "predictable_onset", "downhill_worse", "stairs_descent_pain",
-        "weekly_change_pct", "long_run_spike", "more_hills", "new_shoes_or_surface",
-        "red_flags", "injury_within_7_days", "can_walk_four_steps", "can_bend_90", "age",
+        "pain_location",
+        "onset",
+        "predictable_onset",
+        "downhill_worse",
+        "stairs_descent_pain",
+        "weekly_change_pct",
+        "long_run_spike",
+        "more_hills",
+        "new_shoes_or_surface",
+        "red_flags",
+        "injury_within_7_days",
+        "can_walk_four_steps",
+        "can_bend_90",
+        "age",
         "symptoms",
     ]
     assert [f.name for f in dataclasses.fields(TriageResult)] == [
-        "outcome", "itbs_likelihood", "points", "red_flags", "reasons", "pointers",
+        "outcome",
+        "itbs_likelihood",
+        "points",
+        "red_flags",
+        "reasons",
+        "pointers",
     ]
     with pytest.raises(dataclasses.FrozenInstanceError):
         BASE.age = 30  # type: ignore[misc]
@@ -136,14 +155,19 @@ def test_flags_are_listed_most_urgent_first() -> None:
     )
     result = assess(answers)
     assert result.red_flags == (
-        "hot_swollen_knee_with_fever", "ottawa_xray_criteria", "locked_knee", "nerve_symptoms",
+        "hot_swollen_knee_with_fever",
+        "ottawa_xray_criteria",
+        "locked_knee",
+        "nerve_symptoms",
     )
     assert result.outcome == "emergency"
 
 
 def test_sort_red_flags() -> None:
     assert sort_red_flags(["nerve_symptoms", "locked_knee", "calf_dvt_signs", "locked_knee"]) == (
-        "calf_dvt_signs", "locked_knee", "nerve_symptoms",
+        "calf_dvt_signs",
+        "locked_knee",
+        "nerve_symptoms",
     )
     assert sort_red_flags([]) == ()
     with pytest.raises(ValueError):
@@ -212,14 +236,25 @@ def test_ottawa_reason_names_the_arms_that_fired() -> None:
         ({"stairs_descent_pain": True}, 1, "moderate", "book_running_assessment"),
         ({"more_hills": True}, 1, "moderate", "book_running_assessment"),
         ({"predictable_onset": True}, 2, "moderate", "book_running_assessment"),
-        ({"downhill_worse": True, "stairs_descent_pain": True}, 2, "moderate",
-         "book_running_assessment"),
-        ({"predictable_onset": True, "stairs_descent_pain": True}, 3, "high",
-         "book_running_assessment"),
-        ({"predictable_onset": True, "downhill_worse": True, "stairs_descent_pain": True}, 4,
-         "high", "book_running_assessment"),
-        ({"predictable_onset": True, "downhill_worse": True, "stairs_descent_pain": True,
-          "long_run_spike": True}, 5, "high", "book_running_assessment"),
+        ({"downhill_worse": True, "stairs_descent_pain": True}, 2, "moderate", "book_running_assessment"),
+        ({"predictable_onset": True, "stairs_descent_pain": True}, 3, "high", "book_running_assessment"),
+        (
+            {"predictable_onset": True, "downhill_worse": True, "stairs_descent_pain": True},
+            4,
+            "high",
+            "book_running_assessment",
+        ),
+        (
+            {
+                "predictable_onset": True,
+                "downhill_worse": True,
+                "stairs_descent_pain": True,
+                "long_run_spike": True,
+            },
+            5,
+            "high",
+            "book_running_assessment",
+        ),
     ],
 )
 def test_points_and_likelihood(
@@ -237,9 +272,7 @@ def test_weekly_change_threshold(pct: float | None, points: int) -> None:
 
 
 def test_load_scores_one_point_however_many_changes() -> None:
-    result = assess(
-        with_(weekly_change_pct=40.0, long_run_spike=True, more_hills=True)
-    )
+    result = assess(with_(weekly_change_pct=40.0, long_run_spike=True, more_hills=True))
     assert result.points == 1
     load_reasons = [r for r in result.reasons if "(+1)" in r and "training" in r]
     assert len(load_reasons) == 1
@@ -248,8 +281,9 @@ def test_load_scores_one_point_however_many_changes() -> None:
 
 def test_false_and_unknown_features_score_nothing() -> None:
     result = assess(
-        with_(predictable_onset=False, downhill_worse=None, stairs_descent_pain=False,
-              new_shoes_or_surface=True)
+        with_(
+            predictable_onset=False, downhill_worse=None, stairs_descent_pain=False, new_shoes_or_surface=True
+        )
     )
     assert result.points == 0
     assert result.itbs_likelihood == "low"
@@ -305,10 +339,20 @@ def test_reasons_never_state_a_diagnosis_as_certain() -> None:
     answers = with_(
         FULL_STORY,
         red_flags=frozenset(RED_FLAG_ROUTES) - {"ottawa_xray_criteria"},
-        injury_within_7_days=True, age=70, pain_location="posterior", more_hills=True,
-        symptoms=frozenset({"mechanical", "blow_to_inside_of_knee", "worse_sprinting",
-                            "back_movement_changes", "morning_stiffness_short",
-                            "kneecap_sitting_squatting"}),
+        injury_within_7_days=True,
+        age=70,
+        pain_location="posterior",
+        more_hills=True,
+        symptoms=frozenset(
+            {
+                "mechanical",
+                "blow_to_inside_of_knee",
+                "worse_sprinting",
+                "back_movement_changes",
+                "morning_stiffness_short",
+                "kneecap_sitting_squatting",
+            }
+        ),
     )
     result = assess(answers)
     assert set(result.pointers) == set(POINTERS)
@@ -334,8 +378,10 @@ def test_reasons_never_state_a_diagnosis_as_certain() -> None:
         ({"symptoms": frozenset({"kneecap_sitting_squatting"})}, "patellofemoral_pain"),
         ({"pain_location": "posterior", "downhill_worse": True}, "popliteus_tendinopathy"),
         ({"pain_location": "posterior", "more_hills": True}, "popliteus_tendinopathy"),
-        ({"pain_location": "posterior", "symptoms": frozenset({"worse_sprinting"})},
-         "biceps_femoris_tendinopathy"),
+        (
+            {"pain_location": "posterior", "symptoms": frozenset({"worse_sprinting"})},
+            "biceps_femoris_tendinopathy",
+        ),
         ({"symptoms": frozenset({"back_movement_changes"})}, "referred_lumbar_pain"),
         ({"symptoms": frozenset({"pins_and_needles"})}, "referred_lumbar_pain"),
         ({"age": 45, "symptoms": frozenset({"morning_stiffness_short"})}, "knee_osteoarthritis"),
@@ -366,16 +412,18 @@ def test_no_pointer(changes: dict[str, object]) -> None:
 def test_pointers_reported_whatever_the_outcome() -> None:
     symptoms = frozenset({"joint_line_pain"})
     moderate = assess(with_(predictable_onset=True, symptoms=symptoms))
-    emergency = assess(with_(red_flags=frozenset({"calf_pain_with_breathlessness"}),
-                             symptoms=symptoms))
+    emergency = assess(with_(red_flags=frozenset({"calf_pain_with_breathlessness"}), symptoms=symptoms))
     assert moderate.outcome == "book_running_assessment"
     assert emergency.outcome == "emergency"
     assert moderate.pointers == emergency.pointers == ("lateral_meniscus",)
 
 
 def test_pointer_reasons_come_after_flags_and_scores() -> None:
-    result = assess(with_(FULL_STORY, red_flags=frozenset({"nerve_symptoms"}),
-                          symptoms=frozenset({"back_movement_changes"})))
+    result = assess(
+        with_(
+            FULL_STORY, red_flags=frozenset({"nerve_symptoms"}), symptoms=frozenset({"back_movement_changes"})
+        )
+    )
     assert "nerve" in result.reasons[0]
     assert "lower back" in result.reasons[-1]
 
@@ -398,6 +446,5 @@ def test_unknown_values_are_rejected(changes: dict[str, object]) -> None:
 
 
 def test_reported_ottawa_flag_is_accepted_and_not_duplicated() -> None:
-    answers = with_(red_flags=frozenset({"ottawa_xray_criteria"}), injury_within_7_days=True,
-                    age=60)
+    answers = with_(red_flags=frozenset({"ottawa_xray_criteria"}), injury_within_7_days=True, age=60)
     assert assess(answers).red_flags == ("ottawa_xray_criteria",)

@@ -30,9 +30,20 @@ from bot.triage.parsing import (
 )
 
 ALL_PARSERS = [
-    parse_location, parse_onset, parse_yes_no, parse_predictable_onset, parse_downhill,
-    parse_stairs, parse_weekly_change, parse_training_changes, parse_red_flags, parse_symptoms,
-    parse_age, parse_injury_recent, parse_contact, parse_site,
+    parse_location,
+    parse_onset,
+    parse_yes_no,
+    parse_predictable_onset,
+    parse_downhill,
+    parse_stairs,
+    parse_weekly_change,
+    parse_training_changes,
+    parse_red_flags,
+    parse_symptoms,
+    parse_age,
+    parse_injury_recent,
+    parse_contact,
+    parse_site,
 ]
 
 BAD_INPUTS = [
@@ -215,16 +226,15 @@ def test_parse_yes_no(text: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Not sure", "maybe", "dunno", "I don't know", "idk", "Skip", "yes and no",
-             "right knee", "hard to say"]
+    "text",
+    ["Not sure", "maybe", "dunno", "I don't know", "idk", "Skip", "yes and no", "right knee", "hard to say"],
 )
 def test_parse_yes_no_unclear(text: str) -> None:
     assert parse_yes_no(text) is None
 
 
 @pytest.mark.parametrize(
-    "text", ["Skip", "skip", "Skip!", "skip it 🙂", "prefer not to say", "I'd rather not say",
-             "pass", "n/a"]
+    "text", ["Skip", "skip", "Skip!", "skip it 🙂", "prefer not to say", "I'd rather not say", "pass", "n/a"]
 )
 def test_is_skip_true(text: str) -> None:
     assert is_skip(text)
@@ -411,10 +421,8 @@ def test_weekly_change_unclear(text: str) -> None:
         ("I've been doing Mt Coot-tha on weekends", {"more_hills"}),
         ("started on the treadmill", {"new_shoes_or_surface"}),
         ("longest run ever last Sunday, 32k", {"long_run_spike"}),
-        ("hills and a new pair of shoes, but no long runs",
-         {"more_hills", "new_shoes_or_surface"}),
-        ("A run much longer than usual, More hills or downhill",
-         {"long_run_spike", "more_hills"}),
+        ("hills and a new pair of shoes, but no long runs", {"more_hills", "new_shoes_or_surface"}),
+        ("A run much longer than usual, More hills or downhill", {"long_run_spike", "more_hills"}),
     ],
 )
 def test_parse_training_changes(text: str, expected: set[str]) -> None:
@@ -469,8 +477,10 @@ def test_red_flag_buttons(text: str, expected: set[str]) -> None:
         ("I've lost weight without trying", {"night_rest_pain_weight_loss_lump"}),
         ("there's a lump on the outside", {"night_rest_pain_weight_loss_lump"}),
         ("numbness and pain at night", {"nerve_symptoms", "night_rest_pain_weight_loss_lump"}),
-        ("Knee locked, can't straighten it. Numbness, pins and needles or foot drop",
-         {"locked_knee", "nerve_symptoms"}),
+        (
+            "Knee locked, can't straighten it. Numbness, pins and needles or foot drop",
+            {"locked_knee", "nerve_symptoms"},
+        ),
         ("None of these, but my knee is locked", {"locked_knee"}),
         ("no fever but my calf is swollen", {"calf_dvt_signs"}),
     ],
@@ -582,8 +592,7 @@ def test_symptom_buttons(text: str, expected: set[str]) -> None:
         ("worse when I do speed work or strides", {"worse_sprinting"}),
         ("my lower back has been playing up too", {"back_movement_changes"}),
         ("twisted it and now it catches", {"twist_or_landing_injury", "mechanical"}),
-        ("Worse when sprinting, Changes when I move my back",
-         {"worse_sprinting", "back_movement_changes"}),
+        ("Worse when sprinting, Changes when I move my back", {"worse_sprinting", "back_movement_changes"}),
     ],
 )
 def test_symptoms_free_text(text: str, expected: set[str]) -> None:
@@ -592,8 +601,14 @@ def test_symptoms_free_text(text: str, expected: set[str]) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["nope", "no locking or catching", "doesn't give way", "stiff for an hour in the morning",
-     "nothing like that", "No"],
+    [
+        "nope",
+        "no locking or catching",
+        "doesn't give way",
+        "stiff for an hour in the morning",
+        "nothing like that",
+        "No",
+    ],
 )
 def test_symptoms_negated_or_none(text: str) -> None:
     assert parse_symptoms(text) == frozenset()
@@ -629,8 +644,7 @@ def test_parse_age(text: str, expected: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Skip", "prefer not to say", "5", "9", "111", "200", "I ran 42 km", "born in 1980",
-             "old enough"]
+    "text", ["Skip", "prefer not to say", "5", "9", "111", "200", "I ran 42 km", "born in 1980", "old enough"]
 )
 def test_parse_age_none(text: str) -> None:
     assert parse_age(text) is None
@@ -702,9 +716,20 @@ def test_parse_contact(text: str, kind: str, value: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "12345", "abc", "0400", "0412 345 67", "041234567899", "+1 415 555 1234",
-        "1300 123 456", "0512 345 678", "jane@@example.com", "jane@example", "a..b@example.com",
-        "@example.com", "jane@.com", "3123 4567",
+        "12345",
+        "abc",
+        "0400",
+        "0412 345 67",
+        "041234567899",
+        "+1 415 555 1234",
+        "1300 123 456",
+        "0512 345 678",
+        "jane@@example.com",
+        "jane@example",
+        "a..b@example.com",
+        "@example.com",
+        "jane@.com",
+        "3123 4567",
     ],
 )
 def test_parse_contact_rejects(text: str) -> None:
@@ -800,8 +825,8 @@ def test_common_words_are_not_typo_corrected_into_symptoms() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Not sure", "not sure tbh", "dunno", "I don't know", "idk", "can't remember",
-             "maybe", "no idea", "??"]
+    "text",
+    ["Not sure", "not sure tbh", "dunno", "I don't know", "idk", "can't remember", "maybe", "no idea", "??"],
 )
 def test_is_unsure_true(text: str) -> None:
     assert is_unsure(text)

@@ -28,7 +28,10 @@ def test_every_flag_and_pointer_appears() -> None:
 
 def test_every_outcome_and_likelihood_appears() -> None:
     assert {v.outcome for v in VIGNETTES} == {
-        "emergency", "urgent_medical", "medical_review", "book_running_assessment",
+        "emergency",
+        "urgent_medical",
+        "medical_review",
+        "book_running_assessment",
         "general_assessment",
     }
     assert {v.likelihood for v in VIGNETTES} == {"high", "moderate", "low"}
@@ -63,16 +66,27 @@ def test_parse_answers_types() -> None:
         "weekly_change_pct=12.5;age=54;symptoms=mechanical|joint_line_pain;long_run_spike=false"
     )
     assert answers == TriageAnswers(
-        pain_location="lateral", onset="gradual", predictable_onset=True, downhill_worse=None,
-        weekly_change_pct=12.5, age=54, symptoms=frozenset({"mechanical", "joint_line_pain"}),
+        pain_location="lateral",
+        onset="gradual",
+        predictable_onset=True,
+        downhill_worse=None,
+        weekly_change_pct=12.5,
+        age=54,
+        symptoms=frozenset({"mechanical", "joint_line_pain"}),
     )
     assert parse_answers("-") == TriageAnswers()
 
 
 @pytest.mark.parametrize(
     "cell",
-    ["pain=lateral", "age=old", "predictable_onset=yes", "pain_location", "age=5;age=6",
-     "long_run_spike=none"],
+    [
+        "pain=lateral",
+        "age=old",
+        "predictable_onset=yes",
+        "pain_location",
+        "age=5;age=6",
+        "long_run_spike=none",
+    ],
 )
 def test_parse_answers_rejects_bad_cells(cell: str) -> None:
     with pytest.raises(ValueError):
@@ -80,9 +94,15 @@ def test_parse_answers_rejects_bad_cells(cell: str) -> None:
 
 
 def test_check_reports_a_mismatch() -> None:
-    wrong = Vignette("X", "deliberately wrong", TriageAnswers(pain_location="lateral",
-                     onset="gradual", predictable_onset=True, downhill_worse=True),
-                     "general_assessment", "high", frozenset(), frozenset())
+    wrong = Vignette(
+        "X",
+        "deliberately wrong",
+        TriageAnswers(pain_location="lateral", onset="gradual", predictable_onset=True, downhill_worse=True),
+        "general_assessment",
+        "high",
+        frozenset(),
+        frozenset(),
+    )
     ok, result = check(wrong)
     assert not ok
     assert result.outcome == "book_running_assessment"

@@ -55,4 +55,9 @@ def test_only_the_questions_it_knows_are_filled() -> None:
     text = "I'm 41, went from 20 to 30 km a week, stairs and downhill both hurt"
     found = volunteered_answers(text)
     assert set(found) == set(VOLUNTEERABLE)
-    assert found == {"age": 41, "weekly_change_pct": 50.0, "stairs_descent_pain": True, "downhill_worse": True}
+    assert found == {
+        "age": 41,
+        "weekly_change_pct": 50.0,
+        "stairs_descent_pain": True,
+        "downhill_worse": True,
+    }
