@@ -12,6 +12,7 @@ banner() { echo; echo "==> $*"; }
 
 banner "run 1/4: setup"
 bash scripts/setup.sh
+clinic_export_settings  # the app environment exists now: export every setting
 
 banner "run 2/4: Rasa model (trained only if its inputs changed)"
 rc=0
@@ -25,21 +26,25 @@ elif [ "$rc" != 0 ]; then
 fi
 
 banner "run 3/4: clinic database migrations ($DATABASE_URL)"
-if [ -f bot/db/migrate.py ]; then
-    "$VENV_APP/bin/python" -m bot.db.migrate
-else
-    echo "    bot/db/migrate.py does not exist yet — migrations skipped."
-fi
+"$VENV_APP/bin/python" -m bot.db.migrate
 
 banner "run 4/4: starting the assistant (honcho: Procfile)"
 busy=""
-for port in "$RASA_PORT" "$ACTION_PORT"; do
+for port in "$RASA_PORT" "$ACTION_PORT" "$WEB_PORT"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then busy="$busy $port"; fi
 done
 if [ -n "$busy" ]; then
     echo "run: port(s)$busy already in use — is the assistant already running (make run / make chat)?" >&2
-    echo "     Stop it, or choose other ports: RASA_PORT=6005 ACTION_PORT=6055 make run" >&2
+    echo "     Stop it, or choose other ports: RASA_PORT=6005 ACTION_PORT=6055 WEB_PORT=8100 make run" >&2
     exit 1
+fi
+
+PROCESSES=(rasa actions web)
+if [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
+    PROCESSES+=(telegram)
+    TELEGRAM_STATUS="on (TELEGRAM_BOT_TOKEN is set; ${TELEGRAM_WEBHOOK_URL:+webhook $TELEGRAM_WEBHOOK_URL}${TELEGRAM_WEBHOOK_URL:-polling})"
+else
+    TELEGRAM_STATUS="off: TELEGRAM_BOT_TOKEN is not set (README: \"Switching on Telegram\")"
 fi
 
 cat <<INFO
@@ -48,6 +53,9 @@ cat <<INFO
   Chat over REST  POST http://localhost:$RASA_PORT/webhooks/rest/webhook
                     curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender": "me", "message": "hi"}'
   Chat in a terminal  make chat   (in another terminal; it runs beside this one)
+  Website + chat widget   http://localhost:$WEB_PORT/        (script: http://localhost:$WEB_PORT/widget.js)
+  Reception screen        http://localhost:$WEB_PORT/reception   (staff account: make user NAME=alex)
+  Telegram        $TELEGRAM_STATUS
   Action server   http://localhost:$ACTION_PORT/health
   Rasa HTTP API   needs the token: ?token=\$(cat var/rasa_token)   (or RASA_AUTH_TOKEN from .env)
   Endpoints       $RASA_ENDPOINTS      Clinic database  $DATABASE_URL
@@ -57,4 +65,4 @@ cat <<INFO
 INFO
 
 # --env /dev/null: honcho must not re-read .env (env.sh did, letting the real environment win)
-exec "$VENV_APP/bin/honcho" start --env /dev/null --app-root "$ROOT" --procfile "$ROOT/Procfile"
+exec "$VENV_APP/bin/honcho" start --env /dev/null --app-root "$ROOT" --procfile "$ROOT/Procfile" "${PROCESSES[@]}"

@@ -4,7 +4,9 @@
 #
 #   .venv-rasa  Python 3.10 + requirements/rasa.lock   (Rasa, TensorFlow, spaCy)
 #   .venv-app   Python 3.10 + requirements/app.lock    (rasa-sdk, SQLAlchemy 2, tests, …)
-#   models/spacy_en   spaCy pipeline, built by scripts/build_spacy_pipeline.py (when it exists)
+#   models/spacy_en   spaCy pipeline, built by scripts/build_spacy_pipeline.py
+#   system packages   Debian's chromium (browser tests) and nginx (make run-scaled), when missing
+#   widget bundle     bot/web/widget/static/widget.js from the npm lock (scripts/build_widget.sh)
 #   var/        local data (SQLite databases, Rasa API token) — git-ignored, never copied
 #
 # FORCE=1 bash scripts/setup.sh  reinstalls both environments even if their locks are unchanged.
@@ -14,7 +16,7 @@ set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
-TOTAL=5
+TOTAL=7
 STEP="starting"
 LOG_DIR="$ROOT/var/log"
 mkdir -p "$LOG_DIR"
@@ -128,24 +130,46 @@ step 3 "Installing the app environment .venv-app (under a minute on first run)�
 ensure_venv "$VENV_APP" requirements/app.lock app
 
 step 4 "Building the spaCy pipeline (models/spacy_en)"
-if [ -f scripts/build_spacy_pipeline.py ]; then
-    spacy_stamp="models/spacy_en.stamp"
-    spacy_want="$(sha256_of scripts/build_spacy_pipeline.py requirements/rasa.lock)"
-    if [ -f models/spacy_en/meta.json ] && [ -f "$spacy_stamp" ] && [ "$(cat "$spacy_stamp")" = "$spacy_want" ]; then
-        echo "    up to date (build script and Rasa lock unchanged) — skipped"
-    else
-        CURRENT_LOG="$LOG_DIR/setup-spacy.log"
-        start=$SECONDS
-        mkdir -p models
-        "$VENV_RASA/bin/python" scripts/build_spacy_pipeline.py 2>&1 | tee "$CURRENT_LOG" | sed 's/^/    /'
-        echo "$spacy_want" >"$spacy_stamp"
-        echo "    built in $(elapsed "$start")"
-    fi
+spacy_stamp="models/spacy_en.stamp"
+spacy_want="$(sha256_of scripts/build_spacy_pipeline.py requirements/rasa.lock)"
+if [ -f models/spacy_en/meta.json ] && [ -f "$spacy_stamp" ] && [ "$(cat "$spacy_stamp")" = "$spacy_want" ]; then
+    echo "    up to date (build script and Rasa lock unchanged) — skipped"
 else
-    echo "    scripts/build_spacy_pipeline.py does not exist yet — skipped (a colleague is writing it)"
+    CURRENT_LOG="$LOG_DIR/setup-spacy.log"
+    start=$SECONDS
+    mkdir -p models
+    "$VENV_RASA/bin/python" scripts/build_spacy_pipeline.py 2>&1 | tee "$CURRENT_LOG" | sed 's/^/    /'
+    echo "$spacy_want" >"$spacy_stamp"
+    echo "    built in $(elapsed "$start")"
 fi
 
-step 5 "Preparing local folders"
+step 5 "System packages (Debian): chromium for the browser tests, nginx for make run-scaled"
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "    already installed — skipped"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    CURRENT_LOG="$LOG_DIR/setup-apt.log"
+    start=$SECONDS
+    echo "    installing ${missing[*]} with apt-get (log: ${CURRENT_LOG#"$ROOT"/})"
+    DEBIAN_FRONTEND=noninteractive apt-get update >"$CURRENT_LOG" 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >>"$CURRENT_LOG" 2>&1
+    echo "    installed in $(elapsed "$start")"
+else
+    echo "    missing: ${missing[*]}. Install them (sudo apt-get install ${missing[*]}); the browser"
+    echo "    tests and make run-scaled need them, the assistant itself does not."
+fi
+
+step 6 "Building the chat widget (npm, bundled locally: nothing from a CDN at run time)"
+if [ -f scripts/build_widget.sh ]; then
+    CURRENT_LOG="$LOG_DIR/setup-widget.log"
+    bash scripts/build_widget.sh 2>&1 | tee "$CURRENT_LOG" | sed 's/^/    /'
+else
+    echo "    scripts/build_widget.sh missing — skipped"
+fi
+
+step 7 "Preparing local folders"
 mkdir -p var models
 echo "    var/     local data: SQLite databases, Rasa API token (git-ignored)"
 echo "    models/  spaCy pipeline and trained models (git-ignored)"

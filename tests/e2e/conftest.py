@@ -1,7 +1,12 @@
 """Fixtures that run the whole assistant: trained model, Rasa server, action server, databases.
 
-- `stack`: the embedded default (SQLite clinic database and tracker store), shared by the
-  tests of a module run.
+One set of servers per test run, shared by every suite here (REST, Telegram, browser, faults):
+starting Rasa costs ~20 s of CPU, so no test starts its own unless it must stop one.
+
+- `stack`: the embedded default (SQLite clinic database and tracker store), with the web app
+  (`stack.web_url`: widget, demo page, reception screen).
+- `browser`: one headless Debian Chromium driven by Playwright for the whole run; tests open
+  their own `browser.new_context()`.
 - `stack_without_actions`: a Rasa server whose action server is down.
 - `production_stack`: PostgreSQL clinic database and tracker store, Redis lock store
   (endpoints.production.yml), skipped with the reason only when a service can't be reached.
@@ -21,10 +26,9 @@ from sqlalchemy.engine import make_url
 
 from bot.db.migrate import upgrade
 from tests.e2e.servers import MODEL, VENV_RASA, Stack, make_stack
+from tests.services import unavailable
 
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -37,12 +41,16 @@ def _trained_model() -> None:
         )
 
 
-def _running(stack: Stack, endpoints: str = "endpoints.yml", actions: bool = True) -> Iterator[Stack]:
+def _running(
+    stack: Stack, endpoints: str = "endpoints.yml", actions: bool = True, web: bool = False
+) -> Iterator[Stack]:
     try:
         upgrade(stack.database_url)
         if actions:
             stack.start_actions()
         stack.start_rasa(endpoints)
+        if web:
+            stack.start_web()
         yield stack
     finally:
         stack.stop()
@@ -50,7 +58,7 @@ def _running(stack: Stack, endpoints: str = "endpoints.yml", actions: bool = Tru
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from _running(make_stack(tmp_path_factory.mktemp("stack")))
+    yield from _running(make_stack(tmp_path_factory.mktemp("stack")), web=True)
 
 
 @pytest.fixture(scope="session")
@@ -61,14 +69,16 @@ def stack_without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 def _postgres_admin():
     engine = create_engine(
-        make_url(POSTGRES_URL), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT",
+        make_url(POSTGRES_URL),
+        poolclass=pool.NullPool,
+        isolation_level="AUTOCOMMIT",
         connect_args={"connect_timeout": 3},
     )
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - unreachable is the only reason to skip
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
+        unavailable("postgres", f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
     return engine
 
 
@@ -77,7 +87,7 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+        unavailable("redis", f"Redis not reachable at {REDIS_URL}: {exc}")
     admin = _postgres_admin()
     suffix = uuid.uuid4().hex[:8]
     clinic_db, tracker_db = f"clinic_e2e_{suffix}", f"tracker_e2e_{suffix}"
@@ -107,3 +117,28 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
             for name in (clinic_db, tracker_db):
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium keeps trying to reach Google's services, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make setup` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -56,6 +56,7 @@ class Stack:
     env: dict[str, str]
     rasa_port: int
     action_port: int
+    web_port: int
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     processes: list[tuple[subprocess.Popen, Any]] = field(default_factory=list)
 
@@ -64,34 +65,60 @@ class Stack:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
     def database_url(self) -> str:
         return self.env["DATABASE_URL"]
 
     def _spawn(self, name: str, command: list[str]) -> tuple[subprocess.Popen, Path]:
         log = self.workdir / f"{name}.log"
         handle = log.open("w")
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
         self.processes.append((process, handle))
         return process, log
 
     def start_actions(self) -> None:
         process, log = self._spawn(
             "actions",
-            [str(VENV_APP / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions",
-             "--port", str(self.action_port)],
+            [
+                str(VENV_APP / "bin" / "python"),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
         )
         wait_until_up(f"http://127.0.0.1:{self.action_port}/health", process, log)
 
     def start_rasa(self, endpoints: str = "endpoints.yml") -> None:
         process, log = self._spawn(
             "rasa",
-            [str(VENV_RASA / "bin" / "rasa"), "run", "--enable-api", "--auth-token", self.token,
-             "--port", str(self.rasa_port), "--endpoints", endpoints,
-             "--credentials", "credentials.yml", "--model", str(MODEL)],
+            [
+                str(VENV_RASA / "bin" / "rasa"),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                self.token,
+                "--port",
+                str(self.rasa_port),
+                "--endpoints",
+                endpoints,
+                "--credentials",
+                "credentials.yml",
+                "--model",
+                str(MODEL),
+            ],
         )
         wait_until_up(f"{self.rasa_url}/", process, log)
+
+    def start_web(self) -> None:
+        """The web app (widget, demo page, reception screen), python -m bot.web."""
+        process, log = self._spawn("web", [str(VENV_APP / "bin" / "python"), "-m", "bot.web"])
+        wait_until_up(f"{self.web_url}/healthz", process, log)
 
     def stop(self) -> None:
         for process, handle in reversed(self.processes):
@@ -104,13 +131,11 @@ class Stack:
         self.processes.clear()
 
     def logs(self) -> str:
-        return "\n".join(
-            f"--- {log.name}\n{_tail(log)}" for log in sorted(self.workdir.glob("*.log"))
-        )
+        return "\n".join(f"--- {log.name}\n{_tail(log)}" for log in sorted(self.workdir.glob("*.log")))
 
 
 def make_stack(workdir: Path, **overrides: str) -> Stack:
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(ROOT),
@@ -123,9 +148,17 @@ def make_stack(workdir: Path, **overrides: str) -> Stack:
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         CLINIC_PHONE="(07) 3555 0100",
+        RASA_PORT=str(rasa_port),
+        RASA_URL=f"http://127.0.0.1:{rasa_port}",
+        RASA_PUBLIC_URL=f"http://127.0.0.1:{rasa_port}",
+        WEB_HOST="127.0.0.1",
+        WEB_PORT=str(web_port),
+        WEB_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
+        WEB_SECRET_KEY=secrets.token_hex(32),
+        TELEGRAM_RELAY_SECRET=secrets.token_hex(32),
     )
     env.update(overrides)
-    stack = Stack(workdir=workdir, env=env, rasa_port=rasa_port, action_port=action_port)
+    stack = Stack(workdir=workdir, env=env, rasa_port=rasa_port, action_port=action_port, web_port=web_port)
     stack.env["RASA_AUTH_TOKEN"] = stack.token
     return stack
 

@@ -103,8 +103,13 @@ def test_answers_given_before_their_question_are_kept_and_not_asked_again(stack:
     chat.say("I went from 30 to 45 km a week")  # and another one
     assert "went up by about 50 %" in chat.text
     asked: list[str] = []
-    for answer in ("yes, at about 6 km every time", "yes, downhill is worse", "none of these",
-                   "none of these", "I'm 29"):
+    for answer in (
+        "yes, at about 6 km every time",
+        "yes, downhill is worse",
+        "none of these",
+        "none of these",
+        "I'm 29",
+    ):
         chat.say(answer)
         asked.append(chat.text)
     for skipped in ("stairs_descent_pain", "weekly_change_pct"):
@@ -150,8 +155,15 @@ def test_a_story_pointing_elsewhere_offers_a_standard_assessment(stack: Stack) -
     chat = Chat(stack)
     start(chat)
     chat.answer_all(
-        "around the front of my kneecap", "gradually", "none of these", "no", "no", "yes",
-        "about the same", "none of these", "it hurts around the kneecap when I sit or squat",
+        "around the front of my kneecap",
+        "gradually",
+        "none of these",
+        "no",
+        "no",
+        "yes",
+        "about the same",
+        "none of these",
+        "it hurts around the kneecap when I sit or squat",
     )
     chat.say("skip")
     slots = chat.tracker()["slots"]

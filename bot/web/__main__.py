@@ -1,0 +1,21 @@
+"""`python -m bot.web`: the clinic's web app on WEB_HOST:WEB_PORT (default 127.0.0.1:8000)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from bot.settings import get_settings
+from bot.web.app import create_app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    # access_log off: URLs can carry search terms (names, phone numbers) typed at reception.
+    uvicorn.run(create_app(), host=settings.web_host, port=settings.web_port, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
