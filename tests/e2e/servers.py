@@ -59,6 +59,7 @@ class Stack:
     web_port: int
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     processes: list[tuple[subprocess.Popen, Any]] = field(default_factory=list)
+    endpoints: str = "endpoints.yml"
 
     @property
     def rasa_url(self) -> str:
@@ -74,7 +75,7 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str]) -> tuple[subprocess.Popen, Path]:
         log = self.workdir / f"{name}.log"
-        handle = log.open("w")
+        handle = log.open("a")  # a restarted process appends to its log
         process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
         self.processes.append((process, handle))
         return process, log
@@ -94,7 +95,9 @@ class Stack:
         )
         wait_until_up(f"http://127.0.0.1:{self.action_port}/health", process, log)
 
-    def start_rasa(self, endpoints: str = "endpoints.yml") -> None:
+    def start_rasa(self, endpoints: str | None = None) -> None:
+        endpoints = endpoints or self.endpoints
+        self.endpoints = endpoints
         process, log = self._spawn(
             "rasa",
             [
@@ -119,6 +122,20 @@ class Stack:
         """The web app (widget, demo page, reception screen), python -m bot.web."""
         process, log = self._spawn("web", [str(VENV_APP / "bin" / "python"), "-m", "bot.web"])
         wait_until_up(f"{self.web_url}/healthz", process, log)
+
+    def stop_process(self, name: str) -> None:
+        """Stops one process ("rasa", "actions", "web") as a crash or restart would; start it again
+        with start_rasa() / start_actions() / start_web()."""
+        for entry in list(self.processes):
+            process, handle = entry
+            if Path(handle.name).stem == name:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                handle.close()
+                self.processes.remove(entry)
 
     def stop(self) -> None:
         for process, handle in reversed(self.processes):
