@@ -56,5 +56,13 @@ else
 fi
 
 echo "chat: loading the model (about 30 s)… type /stop to quit."
-"$VENV_RASA/bin/rasa" shell --model models/clinic.tar.gz --endpoints "$RASA_ENDPOINTS" \
-    --port "$CHAT_PORT"
+# A person trying the assistant should see the conversation, not TensorFlow's and Rasa's start-up
+# warnings and log lines: those go to var/log/chat-rasa.log (the replies and the prompt use stdout).
+rc=0
+"$VENV_RASA/bin/rasa" shell --quiet --model models/clinic.tar.gz --endpoints "$RASA_ENDPOINTS" \
+    --port "$CHAT_PORT" 2>var/log/chat-rasa.log || rc=$?
+if [ "$rc" != 0 ] && [ "$rc" != 130 ]; then
+    echo "chat: Rasa stopped with exit code $rc; last lines of var/log/chat-rasa.log:" >&2
+    tail -n 20 var/log/chat-rasa.log >&2
+fi
+exit "$rc"
