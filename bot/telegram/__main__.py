@@ -6,7 +6,7 @@ import logging
 import sys
 
 from bot.settings import get_settings
-from bot.telegram.app import run
+from bot.telegram.app import ConfigurationError, run
 
 
 def configure_logging() -> None:
@@ -25,7 +25,11 @@ def main() -> int:
         )
         return 2
     configure_logging()
-    run(settings)
+    try:
+        run(settings)
+    except ConfigurationError as exc:
+        print(f"The Telegram bot can't start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

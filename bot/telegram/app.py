@@ -7,6 +7,7 @@ registered on it, `run_polling()` or `run_webhook(secret_token=...)`.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from urllib.parse import urlparse
 
@@ -19,6 +20,11 @@ from bot.telegram.rasa_client import RasaRelay
 logger = logging.getLogger(__name__)
 
 WEBHOOK_LISTEN = "127.0.0.1"  # TLS is terminated by the reverse proxy in front (README)
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
+
+
+class ConfigurationError(Exception):
+    """A setting the bot cannot start with; the message says which and why."""
 
 
 def build_application(settings: Settings) -> Application:
@@ -42,10 +48,30 @@ def build_application(settings: Settings) -> Application:
 def webhook_secret(settings: Settings) -> str:
     """The configured secret, or a fresh random one: the bot registers it itself with
     setWebhook at every start, so nobody needs to know it."""
-    return settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+    secret = settings.telegram_webhook_secret
+    if not secret:
+        return secrets.token_urlsafe(32)
+    if not WEBHOOK_SECRET_PATTERN.fullmatch(secret):
+        raise ConfigurationError(
+            "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+            "(Telegram refuses anything else)."
+        )
+    return secret
+
+
+def check_webhook_url(settings: Settings) -> None:
+    # Telegram itself posts only to https; a local Bot API server may post to plain http.
+    telegram_itself = urlparse(settings.telegram_api_base_url).hostname == "api.telegram.org"
+    if telegram_itself and not settings.telegram_webhook_url.startswith("https://"):
+        raise ConfigurationError(
+            "TELEGRAM_WEBHOOK_URL must be an https:// address (Telegram posts only to https)."
+        )
 
 
 def run(settings: Settings) -> None:
+    if settings.telegram_webhook_url:
+        check_webhook_url(settings)
+        secret = webhook_secret(settings)
     application = build_application(settings)
     if not settings.telegram_webhook_url:
         logger.info("Telegram bot: polling for updates")
@@ -64,6 +90,6 @@ def run(settings: Settings) -> None:
         port=settings.telegram_webhook_port,
         url_path=path,
         webhook_url=settings.telegram_webhook_url,
-        secret_token=webhook_secret(settings),
+        secret_token=secret,
         allowed_updates=ALLOWED_UPDATES,
     )

@@ -117,7 +117,12 @@ class TelegramFrontEnd:
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        await self.converse(context, message.chat_id, message.text or "")
+        text = message.text or ""
+        if text.lstrip().startswith("/"):
+            # Rasa reads "/name{...}" as an intent with entities: only the commands above send one.
+            await message.reply_text(texts.UNKNOWN_COMMAND)
+            return
+        await self.converse(context, message.chat_id, text)
 
     async def on_not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

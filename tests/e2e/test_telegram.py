@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -395,6 +396,9 @@ def test_odd_text_edits_and_unknown_commands_are_answered(
     assert person.turn  # plain text: nothing to break Telegram's formatting
     person.say("/frobnicate")
     assert person.text == texts.UNKNOWN_COMMAND
+    person.say(' /inform{"pain_location": "lateral"}')  # Rasa's intent syntax is not for typing
+    assert person.text == texts.UNKNOWN_COMMAND
+    assert not any("inform" in t for t in user_texts(stack, person.conversation_id))
 
     since = standin.mark()
     message = standin.say(person.chat_id, "outside of my knee")["message"]
@@ -456,6 +460,22 @@ def test_rasa_stopped_and_started_mid_conversation(
     assert "Outside of the knee" not in person.buttons  # the first answer was kept
 
 
+def test_action_server_stopped_and_started_mid_conversation(
+    stack: Stack, standin: TelegramStandIn, bot: BotProcess
+) -> None:
+    person = Person(standin)
+    person.say("/start")
+    stack.stop_process("actions")
+    try:
+        person.press("Outside of the knee")
+        assert "isn't working right now" in person.text and "000" in person.text
+    finally:
+        stack.start_actions()
+    person.say("outside of my knee")
+    assert "Outside of the knee" not in person.buttons  # on to the next question
+    assert "isn't working right now" not in person.text
+
+
 def test_the_bot_restarted_keeps_the_conversation_and_its_buttons(
     stack: Stack, standin: TelegramStandIn, bot: BotProcess
 ) -> None:
@@ -514,6 +534,8 @@ def test_webhook_mode_accepts_only_the_right_secret(stack: Stack, tmp_path: Path
     )
     try:
         process.start(ready="setWebhook")
+        # python-telegram-bot calls setWebhook just before it starts listening.
+        standin.wait_for(lambda: _listening(port), "listened for the webhook")
         assert standin.webhook_url == url and standin.webhook_secret == "right-secret_123"
         person = Person(standin)
 
@@ -577,6 +599,11 @@ def test_a_forged_relay_request_is_refused_and_changes_nothing(
 def _settings(stack: Stack) -> Settings:
     """The settings the bot runs with, for the texts it says by itself."""
     return replace(get_settings(), clinic_phone=stack.env["CLINIC_PHONE"])
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _private_message(chat_id: int, text: str) -> dict[str, Any]:
