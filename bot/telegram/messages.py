@@ -82,15 +82,15 @@ def keyboard(buttons: Sequence[dict[str, Any]]) -> InlineKeyboardMarkup | None:
 def pressed(data: str, markup: InlineKeyboardMarkup | None) -> tuple[str, str] | None:
     """(text to send to the assistant, title the person saw) for a pressed button's data, or None
     when it can't be read back."""
-    titles = {}
-    flat = [button for row in (markup.inline_keyboard if markup else ()) for button in row]
-    for index, button in enumerate(flat):
-        titles[button.callback_data] = (index, button.text)
+    titles = {
+        button.callback_data: button.text
+        for row in (markup.inline_keyboard if markup else ())
+        for button in row
+    }
     if data.startswith(PAYLOAD_PREFIX):
         payload = data[len(PAYLOAD_PREFIX) :]
-        title = titles.get(data, (None, payload))[1]
-        return payload, title
+        return payload, titles.get(data, payload)
     if data.startswith(INDEX_PREFIX) and data in titles:
-        title = titles[data][1]
+        title = str(titles[data])
         return title, title  # a button's title is what a person would type
     return None

@@ -334,7 +334,7 @@ class TelegramStandIn:
                 break
             time.sleep(QUIET_S - quiet_for)
         sent_texts = [c.params["text"] for c in chat_calls() if c.method == "sendMessage"]
-        mine = [m for m in self.sent(chat_id) if m["message_id"] > 0]
+        mine = self.sent(chat_id)
         # The sent messages of this turn, in order, as they look now.
         return mine[len(mine) - len(sent_texts) :] if sent_texts else []
 
