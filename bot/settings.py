@@ -101,6 +101,7 @@ class Settings:
     telegram_relay_secret: str  # the relay's shared secret for its own Rasa input channel
     telegram_allow_groups: bool
     telegram_staff_chat_ids: str  # comma-separated chat ids notified of new handoffs
+    telegram_rasa_timeout_s: int  # how long the relay waits for Rasa before telling the person
     # --- data retention ---
     retention_days: int
 
@@ -154,6 +155,7 @@ def _read() -> Settings:
         or _secret_file("telegram_relay_secret"),
         telegram_allow_groups=_bool("TELEGRAM_ALLOW_GROUPS", False),
         telegram_staff_chat_ids=_str("TELEGRAM_STAFF_CHAT_IDS", ""),
+        telegram_rasa_timeout_s=_int("TELEGRAM_RASA_TIMEOUT_S", 30),
         retention_days=_int("RETENTION_DAYS", 365),
     )
 
