@@ -33,7 +33,8 @@ BOT_USER = {
 }
 TEXT_PARAMS = {"text", "callback_query_id", "url", "secret_token", "action", "chat_id_str"}
 WAIT_S = 120.0  # the longest a test waits for the bot (a real Rasa answers in well under this)
-QUIET_S = 1.5  # a turn is over when the bot has been silent in that chat this long
+QUIET_S = 0.6  # a turn is over when the bot has been silent in that chat this long (its replies
+# to one update are sent back to back, milliseconds apart)
 
 
 @dataclass
