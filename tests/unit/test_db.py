@@ -91,7 +91,7 @@ def _count(session, model) -> int:
 
 def test_migrations_apply_from_empty_to_head_and_back(empty_db_url):
     first = upgrade(empty_db_url)
-    assert first.before == () and first.after == first.head == ("0001",) and first.changed
+    assert first.before == () and first.after == first.head == ("0002",) and first.changed
 
     engine = make_engine(empty_db_url)
     try:
@@ -106,7 +106,7 @@ def test_migrations_apply_from_empty_to_head_and_back(empty_db_url):
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
 
         upgrade(empty_db_url)  # and up again after a full downgrade
-        assert current_revisions(empty_db_url) == ("0001",)
+        assert current_revisions(empty_db_url) == ("0002",)
         assert {"triages", "handoffs"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
@@ -151,10 +151,10 @@ def test_migrate_command_prints_what_it_did(tmp_path):
     )
     first = run()
     assert first.returncode == 0, first.stderr
-    assert "migrated empty -> 0001 (head)" in first.stdout
+    assert "migrated empty -> 0002 (head)" in first.stdout
     assert db_file.exists()
     second = run()
-    assert "already at 0001 (head)" in second.stdout
+    assert "already at 0002 (head)" in second.stdout
 
 
 def test_alembic_ini_works_from_another_directory(tmp_path):
@@ -163,7 +163,7 @@ def test_alembic_ini_works_from_another_directory(tmp_path):
     for args in (["upgrade", "head"], ["check"]):
         done = subprocess.run(alembic + args, cwd=tmp_path, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    assert current_revisions(url) == ("0001",)
+    assert current_revisions(url) == ("0002",)
 
 
 # --- engine and sessions -------------------------------------------------------------------------
@@ -464,16 +464,16 @@ def test_set_handoff_status(db_session):
     db_session.commit()
     created, updated = handoff.created_at, handoff.updated_at
     time.sleep(0.01)
-    for status in ("contacted", "booked", "closed"):
+    for status in ("contacted", "could_not_reach", "booked", "declined"):
         assert set_handoff_status(db_session, handoff.reference_code, status).status == status
     db_session.commit()
     db_session.expire_all()
-    assert handoff.status == "closed"
+    assert handoff.status == "declined"
     assert handoff.created_at == created and handoff.updated_at > updated
     with pytest.raises(ValueError, match="status"):
         set_handoff_status(db_session, handoff.reference_code, "lost")
     with pytest.raises(LookupError):
-        set_handoff_status(db_session, "KNE-ZZZZZ", "closed")
+        set_handoff_status(db_session, "KNE-ZZZZZ", "declined")
 
 
 def test_list_handoffs_oldest_first_and_by_status(db_session):
