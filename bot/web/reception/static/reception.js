@@ -41,7 +41,12 @@
     live.textContent = "New handoff " + data.reference_code + " added.";
     refresh();
   });
+  var connectedBefore = false;
   source.addEventListener("open", function () {
     live.classList.add("connected");
+    if (connectedBefore) {
+      refresh(); // reconnected (server restarted): catch up on what arrived meanwhile
+    }
+    connectedBefore = true;
   });
 })();
