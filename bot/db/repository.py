@@ -313,7 +313,9 @@ def _search_conditions(search: str) -> list[Any]:
     code = normalise_reference_code(search)
     if REFERENCE_RE.match(code):
         conditions.append(Handoff.reference_code == code)
-    elif re.fullmatch(r"[A-Za-z0-9\-\s]{3,}", search):  # part of a code
+    elif re.fullmatch(r"[A-Za-z0-9\-\s]{3,}", search) and (
+        re.search(r"\d", search) or search.upper().startswith(REFERENCE_PREFIX[:3])
+    ):  # part of a code (codes hold digits; a name alone must not match one by chance)
         conditions.append(Handoff.reference_code.contains(search.upper().replace(" ", ""), autoescape=True))
     digits = re.sub(r"\D", "", search)
     if len(digits) >= 3 and not re.search(r"[A-Za-z]", search):

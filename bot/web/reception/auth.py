@@ -201,6 +201,8 @@ def check_login(username: str, password: str, address: str) -> LoginResult:
         good = verify_password(user.password_hash if user and user.active else None, password)
         if good:
             staff.forget_failed_logins(db, account_key)
+            if user is not None and _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)  # Argon2 parameters were raised
         else:
             staff.record_failed_login(db, account_key=account_key, address_key=address_key)
         return LoginResult(ok=good)

@@ -18,7 +18,7 @@ from datetime import timedelta
 import httpx
 
 from bot.db import repository
-from bot.db.models import utcnow
+from bot.db.models import Handoff, utcnow
 from bot.db.session import session_scope
 from bot.settings import get_settings
 from bot.web.reception import notify
@@ -82,7 +82,7 @@ def _claim_unnotified() -> list[tuple[int, str]]:
         with session_scope() as session:  # one short transaction per claim
             if not repository.claim_staff_notification(session, handoff_id):
                 continue  # another process got it
-            handoff = session.get(repository.Handoff, handoff_id)
+            handoff = session.get(Handoff, handoff_id)
             if handoff is not None:
                 claimed.append((handoff_id, notify.message_text(handoff, settings)))
     return claimed

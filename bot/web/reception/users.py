@@ -13,6 +13,8 @@ import argparse
 import getpass
 import sys
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.db import staff
 from bot.db.session import session_scope
 from bot.web.reception.auth import hash_password
@@ -48,9 +50,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    with session_scope() as session:
-        user, created = staff.set_user_password(session, args.username, hash_password(password))
-        name = user.username
+    try:
+        with session_scope() as session:
+            user, created = staff.set_user_password(session, args.username, hash_password(password))
+            name = user.username
+    except DBAPIError as exc:
+        print(
+            f"The clinic database is not ready ({type(exc.orig).__name__}): run `make migrate` first.",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"Created reception account {name}."
         if created

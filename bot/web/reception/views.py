@@ -281,7 +281,7 @@ async def events(request: Request) -> Response:
     return StreamingResponse(
         stream(),
         media_type="text/event-stream",
-        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
+        headers={"X-Accel-Buffering": "no"},
     )
 
 
