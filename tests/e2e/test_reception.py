@@ -167,3 +167,61 @@ def chat_reply_text(stack: Stack, chat: Chat) -> str:
     """The assistant's first reply in this conversation, as Rasa's tracker has it."""
     events = chat.tracker()["events"]
     return next(e["text"] for e in events if e.get("event") == "bot" and e.get("text"))
+
+
+def _logged_in(stack: Stack, username: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{stack.web_url}/reception/login", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    done = session.post(
+        f"{stack.web_url}/reception/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        timeout=10,
+    )
+    assert done.ok and done.url.endswith("/reception"), done.text[:300]
+    return session
+
+
+def test_delete_my_data_removes_the_handoff_and_its_follow_up_from_reception(stack: Stack) -> None:
+    from sqlalchemy import func, select
+
+    from bot.db.models import HandoffStatusChange
+    from bot.db.session import make_engine, session_factory
+
+    create_staff_account(stack, "kim")
+    staff = _logged_in(stack, "kim")
+    chat = Chat(stack)
+    chat.say("I'd like to book an appointment")
+    chat.answer_all("Robin Hale", "robin.hale@example.com", "Kenmore", "Saturdays", "Yes, I agree")
+    found = CODE_RE.search(chat.text)
+    assert found, chat.text
+    code = found.group(0)
+
+    page = staff.get(f"{stack.web_url}/reception/handoffs/{code}", timeout=30)
+    assert page.status_code == 200 and "Robin Hale" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    saved = staff.post(
+        f"{stack.web_url}/reception/handoffs/{code}",
+        data={"status": "could_not_reach", "note": "Left a message for Robin", "csrf_token": token},
+        timeout=30,
+    )
+    assert saved.ok and "Left a message for Robin" in saved.text
+
+    chat.say("please delete my data")
+    chat.say("Yes")
+
+    gone = staff.get(f"{stack.web_url}/reception/handoffs/{code}", timeout=30)
+    assert gone.status_code == 404 and "Robin Hale" not in gone.text
+    queue = staff.get(f"{stack.web_url}/reception", params={"q": "Robin Hale"}, timeout=30)
+    assert code not in queue.text and "No handoffs match" in queue.text
+    engine = make_engine(stack.database_url)
+    try:
+        with session_factory(engine)() as session:
+            notes = session.scalar(
+                select(func.count())
+                .select_from(HandoffStatusChange)
+                .where(HandoffStatusChange.note == "Left a message for Robin")
+            )
+        assert notes == 0
+    finally:
+        engine.dispose()
