@@ -274,7 +274,7 @@ def urgency_rank(handoff: Handoff, triage: Triage | None) -> int:
     return _NOT_URGENT
 
 
-def queue(session: Session, filters: QueueFilter | None = None, limit: int = MAX_QUEUE_ROWS) -> list[Handoff]:
+def queue(session: Session, filters: QueueFilter | None = None, limit: int | None = None) -> list[Handoff]:
     """Handoffs for the reception queue, most urgent first and newest first within the same
     urgency, with their triage loaded (`handoff.triage`). Every value the user typed reaches the
     database as a bound parameter; LIKE wildcards in the search are escaped."""
@@ -289,7 +289,7 @@ def queue(session: Session, filters: QueueFilter | None = None, limit: int = MAX
         .outerjoin(Triage, Handoff.triage_id == Triage.id)
         .options(contains_eager(Handoff.triage))
         .order_by(urgency, Handoff.created_at.desc(), Handoff.id.desc())
-        .limit(limit)
+        .limit(limit or MAX_QUEUE_ROWS)
     )
     if filters.status:
         query = query.where(Handoff.status == filters.status)

@@ -315,3 +315,16 @@ def test_live_rows_fragment_keeps_the_filters(app_db):
         log_in(c)
         fragment = c.get("/reception", params={"site": "kenmore", "rows": "1"}).text
     assert "<html" not in fragment and _codes_in_order(fragment) == [a]
+
+
+def test_a_long_queue_says_that_it_is_cut_short(app_db, monkeypatch):
+    from bot.db import repository
+
+    monkeypatch.setattr(repository, "MAX_QUEUE_ROWS", 2)
+    for n in range(3):
+        make_handoff(f"c-{n}")
+    with client() as c:
+        log_in(c)
+        page = c.get("/reception").text
+        assert len(_codes_in_order(page)) == 2 and "Only the first 2 handoffs are shown" in page
+        assert "Only the first" not in c.get("/reception", params={"q": "nobody"}).text

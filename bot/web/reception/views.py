@@ -194,6 +194,7 @@ async def queue_page(request: Request) -> Response:
     context: dict[str, Any] = {
         "staff": auth.current_staff(request),
         "rows": rows,
+        "truncated": len(rows) >= repository.MAX_QUEUE_ROWS,
         "filters": filters,
         "now": datetime.now(timezone.utc),
         "statuses": HANDOFF_STATUSES,
