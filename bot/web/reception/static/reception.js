@@ -41,12 +41,10 @@
     live.textContent = "New handoff " + data.reference_code + " added.";
     refresh();
   });
-  var connectedBefore = false;
   source.addEventListener("open", function () {
     live.classList.add("connected");
-    if (connectedBefore) {
-      refresh(); // reconnected (server restarted): catch up on what arrived meanwhile
-    }
-    connectedBefore = true;
+    // Catch up on anything that arrived between rendering the page (or a lost connection, say a
+    // server restart) and this stream starting.
+    refresh();
   });
 })();
