@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 1.0
 HEARTBEAT_S = 15.0
+MAX_BACKOFF_S = 30.0
 # Handoffs older than this when first seen are not announced (turning notifications on must not
 # send the whole backlog).
 NOTIFY_WINDOW = timedelta(hours=24)
@@ -107,6 +108,7 @@ async def notify_new_handoffs(client: httpx.AsyncClient) -> int:
 
 async def poll_forever(interval_s: float = POLL_INTERVAL_S) -> None:
     last_id: int | None = None
+    failures = 0
     async with httpx.AsyncClient() as client:
         while True:
             try:
@@ -117,11 +119,17 @@ async def poll_forever(interval_s: float = POLL_INTERVAL_S) -> None:
                     broker.publish("handoff", {"reference_code": code})
                 if notify.notifications_enabled(get_settings()):
                     await notify_new_handoffs(client)
+                if failures:
+                    logger.info("handoff poller: the database answers again")
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database may be restarting: keep watching
-                logger.exception("handoff poller: this round failed; trying again")
-            await asyncio.sleep(interval_s)
+            except Exception:  # the database may be restarting or not migrated yet: keep watching
+                failures += 1
+                if failures == 1:
+                    logger.exception("handoff poller: cannot read the handoffs; retrying quietly")
+            # back off while failing (up to 30 s), so a down database does not flood the log
+            await asyncio.sleep(min(interval_s * 2 ** min(failures, 5), MAX_BACKOFF_S))
 
 
 @contextlib.asynccontextmanager
