@@ -1,7 +1,7 @@
 # Physio triage assistant — every command a person or CI needs. `make` alone lists them.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run test chat eval setup train migrate clean
+.PHONY: help run test chat eval setup train migrate clean user retention
 
 help: ## list the commands
 	@echo "Usage: make <target>"
@@ -34,3 +34,10 @@ migrate: setup ## upgrade the clinic database (DATABASE_URL) to the latest schem
 clean: ## remove trained models, results/ and reports/ (keeps environments, spaCy pipeline and var/)
 	rm -f models/*.tar.gz models/*.tar.gz.inputs
 	rm -rf results reports
+
+user: setup ## create a reception account or reset its password: make user NAME=alice (asks for it)
+	@test -n "$(NAME)" || { echo "usage: make user NAME=<username>"; exit 2; }
+	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_APP/bin/python" -m bot.db.migrate >/dev/null && "$$VENV_APP/bin/python" -m bot.web.reception.users "$(NAME)"
+
+retention: setup ## delete triages, handoffs and conversations older than RETENTION_DAYS (DRY_RUN=1 to count only)
+	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_APP/bin/python" -m bot.db.migrate >/dev/null && "$$VENV_APP/bin/python" -m bot.db.retention $(if $(DRY_RUN),--dry-run)

@@ -1,5 +1,7 @@
-"""Tables of the clinic database: `triages` (every finished triage) and `handoffs` (booking and
-"talk to a person" requests that reception follows up).
+"""Tables of the clinic database: `triages` (every finished triage), `handoffs` (booking and
+"talk to a person" requests that reception follows up) with their `handoff_status_changes`
+(the follow-up history), and the reception screen's `staff_users`, `staff_sessions` (server-side
+login sessions) and `login_attempts` (rate limiting).
 
 SQLAlchemy 2.0 declarative style (`DeclarativeBase`, `Mapped[]`, `mapped_column`). The same models
 run on SQLite (the local default) and PostgreSQL: JSON columns are `JSON` (JSONB on PostgreSQL),
@@ -26,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -42,7 +45,8 @@ ITBS_LIKELIHOODS: tuple[str, ...] = LIKELIHOODS
 HANDOFF_REASONS: tuple[str, ...] = ("booking", "talk_to_person", "red_flag_follow_up")
 CONTACT_KINDS: tuple[str, ...] = ("phone", "email")
 SITES: tuple[str, ...] = ("kenmore", "jindalee")
-HANDOFF_STATUSES: tuple[str, ...] = ("new", "contacted", "booked", "closed")
+# The follow-up a receptionist records (issue 11); migration 0002 replaced the earlier "closed".
+HANDOFF_STATUSES: tuple[str, ...] = ("new", "contacted", "booked", "could_not_reach", "declined")
 
 # Constraint names are fixed by convention so that migrations (and SQLite batch mode, which must
 # find constraints by name) stay deterministic on every backend.
@@ -162,7 +166,101 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
 
+    # When the staff notification for this handoff was claimed (sent or being sent); NULL = not
+    # yet. Claiming is one conditional UPDATE, so two web processes never both notify.
+    staff_notified_at: Mapped[datetime | None]
+
     triage: Mapped[Triage | None] = relationship(back_populates="handoffs")
+    history: Mapped[list[HandoffStatusChange]] = relationship(
+        back_populates="handoff",
+        order_by="HandoffStatusChange.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     def __repr__(self) -> str:  # no name or contact details in logs
         return f"<Handoff {self.reference_code} status={self.status}>"
+
+
+class HandoffStatusChange(Base):
+    """One follow-up step on a handoff: who changed it, when, from which status to which, and
+    their note. Kept for as long as the handoff is (deleted with it)."""
+
+    __tablename__ = "handoff_status_changes"
+    __table_args__ = (
+        CheckConstraint(_in("from_status", HANDOFF_STATUSES), name="from_status"),
+        CheckConstraint(_in("to_status", HANDOFF_STATUSES), name="to_status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    # the username at the time: the history must still say who even after an account is removed
+    changed_by: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    handoff: Mapped[Handoff] = relationship(back_populates="history")
+
+    def __repr__(self) -> str:  # the note may hold health details
+        return f"<HandoffStatusChange {self.from_status}->{self.to_status}>"
+
+
+class StaffUser(Base):
+    """A receptionist's account. Only an Argon2 hash of the password is ever stored."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    sessions: Mapped[list[StaffSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.username}>"
+
+
+class StaffSession(Base):
+    """A server-side login session. The cookie holds a random token; only its SHA-256 is stored
+    here (a leaked database does not hand out live sessions). Logging out deletes the row, so a
+    copied cookie stops working at once."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    user: Mapped[StaffUser] = relationship(back_populates="sessions")
+
+    def __repr__(self) -> str:  # never the token
+        return f"<StaffSession user_id={self.user_id}>"
+
+
+class LoginAttempt(Base):
+    """One failed login, for rate limiting per account and per address (in the database so that
+    every web process counts the same attempts). The account name and the address are stored as
+    keyed hashes only: people sometimes type their password into the username box. Old rows are
+    removed by the retention command."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64), index=True)
+    address_key: Mapped[str] = mapped_column(String(64), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now(), index=True)
+
+    def __repr__(self) -> str:
+        return f"<LoginAttempt id={self.id}>"

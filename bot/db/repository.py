@@ -15,11 +15,12 @@ import math
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from bot.db.models import (
     CONTACT_KINDS,
@@ -29,7 +30,9 @@ from bot.db.models import (
     OUTCOMES,
     SITES,
     Handoff,
+    HandoffStatusChange,
     Triage,
+    utcnow,
 )
 
 logger = logging.getLogger(__name__)
@@ -199,15 +202,171 @@ def list_handoffs(session: Session, status: str | None = None) -> list[Handoff]:
     return list(session.scalars(query))
 
 
-def set_handoff_status(session: Session, reference_code: str, status: str) -> Handoff:
-    """Move a handoff to `status`; LookupError if the reference code is unknown."""
+def set_handoff_status(
+    session: Session, reference_code: str, status: str, *, changed_by: str = "system", note: str = ""
+) -> Handoff:
+    """Move a handoff to `status` and keep the step in its history (who, when, from, to, note);
+    a note without a change of status is kept too. LookupError if the reference code is unknown."""
     _require_choice("status", status, HANDOFF_STATUSES)
+    changed_by = _require_text("changed_by", changed_by, 64)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValueError(f"note is longer than {MAX_NOTE_LENGTH} characters")
     handoff = get_handoff(session, reference_code)
     if handoff is None:
         raise LookupError(f"no handoff with reference code {reference_code!r}")
+    session.add(
+        HandoffStatusChange(
+            handoff=handoff, changed_by=changed_by, from_status=handoff.status, to_status=status, note=note
+        )
+    )
     handoff.status = status
+    handoff.updated_at = utcnow()  # a note alone is a change too
     session.flush()
     return handoff
+
+
+def handoff_history(session: Session, handoff: Handoff) -> list[HandoffStatusChange]:
+    """Follow-up steps of a handoff, newest first."""
+    return list(
+        session.scalars(
+            select(HandoffStatusChange)
+            .where(HandoffStatusChange.handoff_id == handoff.id)
+            .order_by(HandoffStatusChange.changed_at.desc(), HandoffStatusChange.id.desc())
+        )
+    )
+
+
+# --- the reception queue -----------------------------------------------------------------------
+
+MAX_NOTE_LENGTH = 4000
+MAX_QUEUE_ROWS = 1000
+
+# Most urgent first: red-flag routes, then a person who asked about a red flag, then the rest.
+_URGENCY = {"emergency": 0, "urgent_medical": 1, "medical_review": 2}
+_NOT_URGENT = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueFilter:
+    """What the receptionist chose; None or "" means "any". Values outside the allowed choices
+    are refused with ValueError (the screen offers only valid ones)."""
+
+    status: str | None = None
+    site: str | None = None
+    outcome: str | None = None  # a triage outcome, or "none" for handoffs without a triage
+    search: str | None = None  # name, phone or reference code
+
+    def __post_init__(self) -> None:
+        if self.status:
+            _require_choice("status", self.status, HANDOFF_STATUSES)
+        if self.site:
+            _require_choice("site", self.site, SITES)
+        if self.outcome:
+            _require_choice("outcome", self.outcome, (*OUTCOMES, "none"))
+
+
+def urgency_rank(handoff: Handoff, triage: Triage | None) -> int:
+    if triage is not None and triage.outcome in _URGENCY:
+        return _URGENCY[triage.outcome]
+    if handoff.reason == "red_flag_follow_up":
+        return len(_URGENCY)
+    return _NOT_URGENT
+
+
+def queue(session: Session, filters: QueueFilter | None = None, limit: int | None = None) -> list[Handoff]:
+    """Handoffs for the reception queue, most urgent first and newest first within the same
+    urgency, with their triage loaded (`handoff.triage`). Every value the user typed reaches the
+    database as a bound parameter; LIKE wildcards in the search are escaped."""
+    filters = filters or QueueFilter()
+    urgency = case(
+        *((Triage.outcome == outcome, rank) for outcome, rank in _URGENCY.items()),
+        (Handoff.reason == "red_flag_follow_up", len(_URGENCY)),
+        else_=_NOT_URGENT,
+    )
+    query = (
+        select(Handoff)
+        .outerjoin(Triage, Handoff.triage_id == Triage.id)
+        .options(contains_eager(Handoff.triage))
+        .order_by(urgency, Handoff.created_at.desc(), Handoff.id.desc())
+        .limit(limit or MAX_QUEUE_ROWS)
+    )
+    if filters.status:
+        query = query.where(Handoff.status == filters.status)
+    if filters.site:
+        query = query.where(Handoff.site == filters.site)
+    if filters.outcome == "none":
+        query = query.where(Handoff.triage_id.is_(None))
+    elif filters.outcome:
+        query = query.where(Triage.outcome == filters.outcome)
+    search = (filters.search or "").strip()[:200]
+    if search:
+        query = query.where(or_(*_search_conditions(search)))
+    return list(session.scalars(query).unique())
+
+
+def _search_conditions(search: str) -> list[Any]:
+    conditions: list[Any] = [
+        func.lower(Handoff.name).contains(search.lower(), autoescape=True),
+        func.lower(Handoff.contact_value).contains(search.lower(), autoescape=True),
+    ]
+    code = normalise_reference_code(search)
+    if REFERENCE_RE.match(code):
+        conditions.append(Handoff.reference_code == code)
+    elif re.fullmatch(r"[A-Za-z0-9\-\s]{3,}", search) and (
+        re.search(r"\d", search) or search.upper().startswith(REFERENCE_PREFIX[:3])
+    ):  # part of a code (codes hold digits; a name alone must not match one by chance)
+        conditions.append(Handoff.reference_code.contains(search.upper().replace(" ", ""), autoescape=True))
+    digits = re.sub(r"\D", "", search)
+    if len(digits) >= 3 and not re.search(r"[A-Za-z]", search):
+        # Phones are stored as +61…: "0412 345 678" and "412345" both find +61412345678.
+        conditions.append(Handoff.contact_value.contains(digits.lstrip("0") or digits, autoescape=True))
+    return conditions
+
+
+def handoffs_since(session: Session, after_id: int) -> list[Handoff]:
+    """Handoffs created after the one with id `after_id` (ids only grow), oldest first."""
+    return list(session.scalars(select(Handoff).where(Handoff.id > after_id).order_by(Handoff.id)))
+
+
+def latest_handoff_id(session: Session) -> int:
+    return session.scalar(select(func.max(Handoff.id))) or 0
+
+
+# --- staff notification bookkeeping ----------------------------------------------------------------
+
+
+def handoffs_to_notify(session: Session, created_after: datetime) -> list[Handoff]:
+    """Handoffs nobody has claimed the staff notification for yet, created after the given time
+    (so turning notifications on does not send the whole backlog), oldest first."""
+    return list(
+        session.scalars(
+            select(Handoff)
+            .where(Handoff.staff_notified_at.is_(None), Handoff.created_at > created_after)
+            .options(selectinload(Handoff.triage))
+            .order_by(Handoff.id)
+        )
+    )
+
+
+def claim_staff_notification(session: Session, handoff_id: int) -> bool:
+    """Mark the handoff as notified; True only for the one caller that changed the row. With two
+    web processes polling the same table, each handoff is claimed, and so sent, exactly once."""
+    claimed = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.staff_notified_at.is_(None))
+        .values(staff_notified_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    return claimed == 1
+
+
+def release_staff_notification(session: Session, handoff_id: int) -> None:
+    """Give a claim back after sending failed, so a later poll tries again."""
+    session.execute(
+        update(Handoff).where(Handoff.id == handoff_id).values(staff_notified_at=None),
+        execution_options={"synchronize_session": False},
+    )
 
 
 # --- the person's right to have their data deleted ----------------------------------------------

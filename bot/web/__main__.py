@@ -16,7 +16,16 @@ def main() -> None:
     # access_log off: URLs can carry search terms (names, phone numbers) typed at reception.
     # ws="none": no WebSocket routes here (Socket.IO goes to Rasa), and uvicorn's websockets
     # backend does not import with the websockets 10 that rasa-sdk pins in the same environment.
-    uvicorn.run(create_app(), host=settings.web_host, port=settings.web_port, access_log=False, ws="none")
+    # timeout_graceful_shutdown: open reception pages hold an event stream that never ends by
+    # itself; without a limit, stopping the server would wait for every browser tab to close.
+    uvicorn.run(
+        create_app(),
+        host=settings.web_host,
+        port=settings.web_port,
+        access_log=False,
+        ws="none",
+        timeout_graceful_shutdown=3,
+    )
 
 
 if __name__ == "__main__":

@@ -15,12 +15,25 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, func, inspect, select, update
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import repository
 from bot.db.migrate import current_revisions, downgrade, upgrade
-from bot.db.models import Base, Handoff, Triage
+from bot.db.models import Base, Handoff, HandoffStatusChange, Triage
 from bot.db.repository import (
     REFERENCE_RE,
     create_handoff,
@@ -91,7 +104,7 @@ def _count(session, model) -> int:
 
 def test_migrations_apply_from_empty_to_head_and_back(empty_db_url):
     first = upgrade(empty_db_url)
-    assert first.before == () and first.after == first.head == ("0001",) and first.changed
+    assert first.before == () and first.after == first.head == ("0002",) and first.changed
 
     engine = make_engine(empty_db_url)
     try:
@@ -106,7 +119,7 @@ def test_migrations_apply_from_empty_to_head_and_back(empty_db_url):
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
 
         upgrade(empty_db_url)  # and up again after a full downgrade
-        assert current_revisions(empty_db_url) == ("0001",)
+        assert current_revisions(empty_db_url) == ("0002",)
         assert {"triages", "handoffs"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
@@ -151,10 +164,10 @@ def test_migrate_command_prints_what_it_did(tmp_path):
     )
     first = run()
     assert first.returncode == 0, first.stderr
-    assert "migrated empty -> 0001 (head)" in first.stdout
+    assert "migrated empty -> 0002 (head)" in first.stdout
     assert db_file.exists()
     second = run()
-    assert "already at 0001 (head)" in second.stdout
+    assert "already at 0002 (head)" in second.stdout
 
 
 def test_alembic_ini_works_from_another_directory(tmp_path):
@@ -163,7 +176,7 @@ def test_alembic_ini_works_from_another_directory(tmp_path):
     for args in (["upgrade", "head"], ["check"]):
         done = subprocess.run(alembic + args, cwd=tmp_path, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    assert current_revisions(url) == ("0001",)
+    assert current_revisions(url) == ("0002",)
 
 
 # --- engine and sessions -------------------------------------------------------------------------
@@ -464,16 +477,16 @@ def test_set_handoff_status(db_session):
     db_session.commit()
     created, updated = handoff.created_at, handoff.updated_at
     time.sleep(0.01)
-    for status in ("contacted", "booked", "closed"):
+    for status in ("contacted", "could_not_reach", "booked", "declined"):
         assert set_handoff_status(db_session, handoff.reference_code, status).status == status
     db_session.commit()
     db_session.expire_all()
-    assert handoff.status == "closed"
+    assert handoff.status == "declined"
     assert handoff.created_at == created and handoff.updated_at > updated
     with pytest.raises(ValueError, match="status"):
         set_handoff_status(db_session, handoff.reference_code, "lost")
     with pytest.raises(LookupError):
-        set_handoff_status(db_session, "KNE-ZZZZZ", "closed")
+        set_handoff_status(db_session, "KNE-ZZZZZ", "declined")
 
 
 def test_list_handoffs_oldest_first_and_by_status(db_session):
@@ -628,3 +641,232 @@ def test_concurrent_writers_do_not_fail(db_url):
             assert len(set(codes)) == writers * rounds
     finally:
         engine.dispose()
+
+
+# --- reception: migration 0002, follow-up history, staff accounts, retention ------------------------
+
+
+def test_migration_0002_keeps_handoffs_and_maps_the_old_closed_status(empty_db_url):
+    upgrade(empty_db_url, "0001")
+    engine = make_engine(empty_db_url)
+    insert = (
+        "INSERT INTO handoffs (reference_code, conversation_id, channel, reason, name, contact_kind, "
+        "contact_value, consent, status, summary) VALUES (:code, 'c', 'rest', 'booking', 'Sam', 'phone', "
+        "'+61412345678', :yes, :status, '')"
+    )
+    try:
+        with engine.begin() as connection:
+            for code, status in (("KNE-AAAAA", "closed"), ("KNE-BBBBB", "booked")):
+                connection.execute(text(insert), {"code": code, "status": status, "yes": True})
+        upgrade(empty_db_url)
+
+        def statuses() -> dict[str, str]:
+            with engine.connect() as connection:
+                return dict(connection.execute(text("SELECT reference_code, status FROM handoffs")).all())
+
+        assert statuses() == {"KNE-AAAAA": "declined", "KNE-BBBBB": "booked"}
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE handoffs SET status = 'could_not_reach' WHERE reference_code = 'KNE-BBBBB'")
+            )
+        downgrade(empty_db_url, "0001")
+        assert statuses() == {"KNE-AAAAA": "closed", "KNE-BBBBB": "closed"}
+        assert "staff_users" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_follow_up_history_keeps_who_when_from_to_and_note(db_session):
+    handoff = _handoff(db_session)
+    set_handoff_status(
+        db_session, handoff.reference_code, "could_not_reach", changed_by="alice", note="voicemail"
+    )
+    set_handoff_status(
+        db_session, handoff.reference_code, "could_not_reach", changed_by="bob", note="  tried again "
+    )
+    set_handoff_status(db_session, handoff.reference_code, "booked", changed_by="alice")
+    db_session.commit()
+    history = repository.handoff_history(db_session, handoff)
+    assert [(h.changed_by, h.from_status, h.to_status, h.note) for h in history] == [
+        ("alice", "could_not_reach", "booked", ""),
+        ("bob", "could_not_reach", "could_not_reach", "tried again"),
+        ("alice", "new", "could_not_reach", "voicemail"),
+    ]
+    assert all(h.changed_at.tzinfo is not None for h in history)
+    with pytest.raises(ValueError, match="note"):
+        set_handoff_status(db_session, handoff.reference_code, "booked", changed_by="alice", note="x" * 4001)
+    with pytest.raises(ValueError, match="changed_by"):
+        set_handoff_status(db_session, handoff.reference_code, "booked", changed_by=" ")
+
+
+def test_delete_my_data_removes_the_follow_up_history_too(db_engine):
+    with session_scope(db_engine) as session:
+        code = _handoff(session, "conv-me").reference_code
+        set_handoff_status(session, code, "contacted", changed_by="alice", note="Called Sam, knee details")
+    with session_scope(db_engine) as session:
+        delete_conversation_data(session, "conv-me")
+    with session_scope(db_engine) as session:
+        assert session.scalar(select(func.count()).select_from(HandoffStatusChange)) == 0
+
+
+def test_queue_query_orders_filters_and_searches_with_bound_parameters(db_session):
+    emergency = _handoff(
+        db_session, "c-e", triage_id=_triage(db_session, "c-e", FakeResult(outcome="emergency")).id
+    )
+    plain = _handoff(db_session, "c-p", name="100% Real_Name", site="jindalee")
+    db_session.commit()
+
+    def codes(**kw: str) -> list[str]:
+        return [h.reference_code for h in repository.queue(db_session, repository.QueueFilter(**kw))]
+
+    assert codes() == [emergency.reference_code, plain.reference_code]
+    assert codes(search="100%") == [plain.reference_code]
+    assert codes(search="%") == [plain.reference_code]  # a literal percent sign, not a wildcard
+    assert codes(search="0%R") == []
+    assert codes(search="' OR 1=1 --") == []
+    assert codes(site="jindalee", status="new") == [plain.reference_code]
+    with pytest.raises(ValueError):
+        repository.QueueFilter(status="' OR 1=1 --")
+
+
+def test_staff_accounts_sessions_and_failed_logins(db_session):
+    from bot.db import staff
+
+    with pytest.raises(ValueError, match="Argon2"):
+        staff.set_user_password(db_session, "alice", "plain text")
+    with pytest.raises(ValueError, match="username"):
+        staff.set_user_password(db_session, "a b", "$argon2id$v=19$m=1,t=1,p=1$x$y")
+    user, created = staff.set_user_password(db_session, " Alice ", "$argon2id$v=19$m=1,t=1,p=1$x$y")
+    assert created and user.username == "alice"
+    now = datetime.now(timezone.utc)
+    staff.create_session(
+        db_session, user=user, token_hash="a" * 64, csrf_token="c", expires_at=now + timedelta(hours=1)
+    )
+    staff.create_session(
+        db_session, user=user, token_hash="b" * 64, csrf_token="c", expires_at=now - timedelta(seconds=1)
+    )
+    assert staff.live_session(db_session, "a" * 64).user.username == "alice"
+    assert staff.live_session(db_session, "b" * 64) is None  # expired
+    assert staff.delete_expired_sessions(db_session) == 1
+    same, created = staff.set_user_password(db_session, "ALICE", "$argon2id$v=19$m=1,t=1,p=1$x$z")
+    assert not created and same.id == user.id
+    assert staff.live_session(db_session, "a" * 64) is None  # a new password ends every session
+
+    for _ in range(3):
+        staff.record_failed_login(db_session, account_key="k1", address_key="ip1")
+    staff.record_failed_login(db_session, account_key="k2", address_key="ip1")
+    assert staff.failed_logins_since(
+        db_session, now - timedelta(minutes=1), account_key="k1", address_key="ip1"
+    ) == (3, 4)
+    staff.forget_failed_logins(db_session, "k1")
+    assert staff.failed_logins_since(
+        db_session, now - timedelta(minutes=1), account_key="k1", address_key="ip1"
+    ) == (0, 1)
+
+
+def _tracker_events(url: str) -> MetaData:
+    """A table shaped like Rasa's SQL tracker store (`events`), in the given database."""
+    metadata = MetaData()
+    Table(
+        "events",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("sender_id", String(255), nullable=False),
+        Column("type_name", String(255), nullable=False),
+        Column("timestamp", Float),
+        Column("data", Text),
+    )
+    return metadata
+
+
+def test_retention_deletes_old_triages_handoffs_and_conversations(db_url, monkeypatch):
+    from bot.db import retention
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    engine = make_engine(db_url)
+    now = datetime.now(timezone.utc)
+    old, recent = now - timedelta(days=400), now - timedelta(days=10)
+    try:
+        with session_scope(engine) as session:
+            for conversation, when in (("conv-old", old), ("conv-new", recent)):
+                triage = _triage(session, conversation)
+                handoff = _handoff(session, conversation, triage_id=triage.id)
+                set_handoff_status(session, handoff.reference_code, "contacted", changed_by="alice", note="n")
+                triage.created_at = handoff.created_at = when
+        metadata = _tracker_events(db_url)
+        metadata.create_all(engine)
+        events = metadata.tables["events"]
+        with engine.begin() as connection:
+            for sender, stamps in (
+                ("conv-old", [old, old + timedelta(days=1)]),
+                ("conv-new", [recent]),
+                ("conv-woke-up", [old, recent]),  # an old conversation that carried on: kept
+            ):
+                for stamp in stamps:
+                    connection.execute(
+                        events.insert().values(
+                            sender_id=sender, type_name="user", timestamp=stamp.timestamp()
+                        )
+                    )
+
+        dry = retention.run(365, tracker_url=db_url, dry_run=True)
+        assert (dry.handoffs, dry.triages, dry.conversations) == (1, 1, 1) and "would delete" in str(dry)
+        report = retention.run(365, tracker_url=db_url)
+        assert (report.handoffs, report.triages, report.conversations) == (1, 1, 1)
+        assert "deleted 1 handoffs, 1 triages, 1 tracker conversations" in str(report)
+        with session_scope(engine) as session:
+            assert [h.conversation_id for h in session.scalars(select(Handoff))] == ["conv-new"]
+            assert [t.conversation_id for t in session.scalars(select(Triage))] == ["conv-new"]
+            assert session.scalar(select(func.count()).select_from(HandoffStatusChange)) == 1
+        with engine.connect() as connection:
+            senders = {row[0] for row in connection.execute(select(events.c.sender_id).distinct())}
+        assert senders == {"conv-new", "conv-woke-up"}
+        assert retention.run(365, tracker_url=db_url).conversations == 0  # nothing left to do
+        with pytest.raises(ValueError):
+            retention.run(0, tracker_url=db_url)
+    finally:
+        _tracker_events(db_url).drop_all(engine)
+        engine.dispose()
+
+
+def test_retention_finds_the_tracker_store_rasa_uses(monkeypatch, tmp_path):
+    from bot.db.retention import tracker_store_url
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.db"))
+    monkeypatch.setenv("RASA_ENDPOINTS", "endpoints.yml")
+    get_settings.cache_clear()
+    assert tracker_store_url(get_settings()) == f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setenv("RASA_ENDPOINTS", "endpoints.production.yml")
+    monkeypatch.setenv("TRACKER_DB_HOST", "db.internal")
+    monkeypatch.setenv("TRACKER_DB_NAME", "rasa_tracker")
+    monkeypatch.setenv("TRACKER_DB_USER", "rasa")
+    monkeypatch.setenv("TRACKER_DB_PASSWORD", "s3cret")
+    get_settings.cache_clear()
+    assert (
+        tracker_store_url(get_settings()) == "postgresql+psycopg://rasa:s3cret@db.internal:5432/rasa_tracker"
+    )
+
+
+def test_retention_command_line(tmp_path):
+    db_file = tmp_path / "clinic.db"
+    upgrade(f"sqlite:///{db_file}")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db_file}",
+        "TRACKER_DB": str(tmp_path / "tracker.db"),  # Rasa never ran: nothing to delete there
+        "RASA_ENDPOINTS": "endpoints.yml",
+        "PYTHONPATH": str(ROOT),
+    }
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "bot.db.retention", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    done = run("--days", "30")
+    assert done.returncode == 0, done.stderr
+    assert "deleted 0 handoffs, 0 triages, 0 tracker conversations" in done.stdout
+    refused = run("--days", "0")
+    assert refused.returncode == 2 and "at least one day" in refused.stderr
