@@ -21,9 +21,7 @@ from bot.triage import parsing
 
 logger = logging.getLogger(__name__)
 
-MAX_NAME = 80
 MAX_TIMES = 200
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _EITHER = re.compile(r"\b(either|any|both|whichever|no preference|don'?t mind)\b", re.IGNORECASE)
 
 
@@ -39,8 +37,8 @@ class ValidateBookingForm(FormValidationAction):
         return "validate_booking_form"
 
     async def validate_booking_name(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        name = " ".join(str(value).split())
-        if not name or len(name) > MAX_NAME or not _LETTER.search(name) or "@" in name:
+        name = parsing.parse_name(str(value))
+        if name is None:
             return _reask(tracker, "booking_name")
         return {"booking_name": name, "reask_count": 0}
 
