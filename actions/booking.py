@@ -13,6 +13,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.failures import reports_failures
 from actions.results import channel_of
+from actions.safety import CONFIRM_SLOT, confirm_pending
 from actions.slots import BOOKING_SLOTS, ignores_cleared_slots, triage_in_progress
 from bot.db.repository import create_handoff
 from bot.db.session import run_in_session
@@ -35,6 +36,20 @@ def _reask(tracker: Tracker, slot: str) -> dict[str, Any]:
 class ValidateBookingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        if confirm_pending(tracker):
+            return [CONFIRM_SLOT]  # a yes/no safety check comes first (actions/safety.py)
+        return [slot for slot in domain_slots if slot != CONFIRM_SLOT]
+
+    async def validate_red_flag_confirm(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {CONFIRM_SLOT: str(value)[:200]}
 
     async def validate_booking_name(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         name = parsing.parse_name(str(value))

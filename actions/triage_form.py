@@ -19,6 +19,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.failures import reports_failures
 from actions.questions import noted_text
+from actions.safety import CONFIRM_SLOT, confirm_pending
 from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots, ignores_cleared_slots
 from bot.triage import parsing
 from bot.triage.engine import ottawa_positive
@@ -67,6 +68,9 @@ class ValidateTriageForm(FormValidationAction):
         domain: dict[str, Any],
     ) -> list[str]:
         answers = answers_from_slots(tracker.slots)
+        if confirm_pending(tracker):
+            # a yes/no safety check is open: nothing else is asked until it is answered
+            return [CONFIRM_SLOT]
         if answers.red_flags or ottawa_positive(answers):
             # A red flag overrides everything: no more questions, straight to the result. The
             # answers already given stay required, so the one just typed is still validated.
@@ -139,6 +143,10 @@ class ValidateTriageForm(FormValidationAction):
     def _validated(self, tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
         if value is None:
             attempts = int(tracker.get_slot("reask_count") or 0)
+            if confirm_pending(tracker):
+                # the message named a possible warning sign and the safety net asked about it:
+                # not an unclear answer
+                return {slot: None}
             just_set = tracker.slots_to_validate()
             if any(other != slot and just_set.get(other) is not None for other in VOLUNTEERABLE):
                 # the message answered a later question instead: it was thanked for, so the
@@ -155,6 +163,10 @@ class ValidateTriageForm(FormValidationAction):
             return {slot: value}
         # Values that are already normalised (pre-filled) pass through the same parser.
         return self._validated(tracker, slot, parse(str(value)))
+
+    async def validate_red_flag_confirm(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        # The safety net (actions/safety.py) reads this answer; the form only keeps it.
+        return {CONFIRM_SLOT: str(value)[:200]}
 
     async def validate_pain_location(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         return self._parse_slot(tracker, "pain_location", value, parsing.parse_location)

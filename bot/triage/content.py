@@ -413,6 +413,12 @@ def reasons_text(result: TriageResult) -> str:
     return "Here's what I based this on:\n" + "\n".join(f"• {r}" for r in result.reasons)
 
 
+def red_flag_reasons_text(result: TriageResult) -> str:
+    """Only the warning signs behind a red-flag result: no ITBS scoring lines next to a route."""
+    reasons = result.reasons[: len(result.red_flags)]
+    return "Here's what I based this on:\n" + "\n".join(f"• {r}" for r in reasons)
+
+
 def _labels(names: Iterable[str], labels: dict[str, str]) -> str:
     """ "a; b; c" in lower case: labels contain commas, so semicolons keep them apart."""
     return "; ".join(labels[n][0].lower() + labels[n][1:] for n in names)
@@ -457,7 +463,9 @@ def _review_text(flags: Sequence[str]) -> str:
         "Please book in with your GP soon, ideally within the next few days. It isn't an "
         "emergency, but a doctor should check this first: "
         f"{_labels(flags, RED_FLAG_LABELS)}. Once you've seen them, our physios at "
-        f"{SITES} can help. For advice in the meantime, call {HEALTHDIRECT}."
+        f"{SITES} can help. For advice in the meantime, call {HEALTHDIRECT}. If it gets worse "
+        "(weakness or numbness that spreads, symptoms in both legs, or changes in your bladder or "
+        f"bowel control), call {EMERGENCY_NUMBER}."
     )
 
 

@@ -587,6 +587,13 @@ _SIGN_FLAG = {
 }
 
 
+# The person says the sign is absent or fine: the trained net is not asked to second-guess that.
+_REASSURED_RE = rx(
+    r"\b(?:fine|ok|okay|normal|all good|no problems?|no worries|can (?:walk|straighten|bend|sleep)"
+    r"|(?:haven't|havent|have not|hasn't|didn't|don't|dont) (?:lost|had|got|have|noticed))\b"
+)
+
+
 def read_red_flags(text: str | None, earlier_signs: frozenset[str] = frozenset()) -> Findings:
     """Everything the safety net needs from one message, given the signs seen earlier in the
     conversation: flags (combined with the earlier signs), uncertain flags, this message's signs."""
@@ -597,8 +604,10 @@ def read_red_flags(text: str | None, earlier_signs: frozenset[str] = frozenset()
     combined = set(signs) | set(earlier_signs)
     flags = flags_from_signs(combined)
     uncertain = _uncertain_flags(combined, unsure) - flags
-    for flag in classifier_flags(t) - flags:
-        uncertain.add(flag)
+    if not negated and not _REASSURED_RE.search(t):
+        # the trained net: phrasing no rule was written for; confirmed by the yes/no question
+        uncertain |= set(classifier_flags(t)) - flags
+
     return Findings(flags, frozenset(uncertain), frozenset(signs), negated)
 
 
