@@ -350,6 +350,18 @@ _TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         ("fredericson2000", "beers2008"),
     ),
+    "friction_myth": (
+        (
+            "No: friction is the old explanation, and the evidence doesn't support it.",
+            "The IT band is firmly anchored to the outer thigh bone just above the knee, so it can't "
+            "really slide back and forth over it.",
+            "What happens instead is compression: when the knee bends to about 30°, the band squeezes "
+            "a sensitive, well-supplied fat pad underneath it.",
+            "That's the angle of your knee each time your foot lands and when you go down stairs, "
+            "which is why those hurt.",
+        ),
+        ("fairclough2006", "fairclough2007"),
+    ),
     "what_is_itbs": (
         (
             "ITBS (iliotibial band syndrome) is one of the most common causes of pain on the "
@@ -382,6 +394,22 @@ _TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 TOPICS: tuple[str, ...] = tuple(_TOPICS) + ("exercises",)
+
+
+def assessment_first() -> Advice:
+    """Said instead of ITBS advice when the story points elsewhere (an injury, other pain sites,
+    a §4 pointer, a general-assessment result): what the assessment will look at instead."""
+    return _advice(
+        (
+            "I'd rather not suggest ITB exercises or running advice for this one: your answers point "
+            "to something that needs a proper look first.",
+            "A physio assessment checks the joint, the ligaments, the cartilage and the kneecap, and "
+            "gives you a plan that fits what they find.",
+            "Until then, keep to activity that doesn't increase the pain, and see a GP or call "
+            "healthdirect on 1800 022 222 if it gets worse.",
+        ),
+        (),
+    )
 
 
 def topic_answer(topic: str) -> Advice:

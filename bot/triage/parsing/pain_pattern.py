@@ -49,8 +49,12 @@ def parse_location(text: str | None) -> str | None:
     ):
         found.discard("posterior")
     # ITBS pain often spreads up the outer thigh: outside + thigh/hip about the knee = lateral.
-    if found == {"lateral", "hip_thigh"} and _MENTIONS_KNEE_RE.search(t):
-        return "lateral"
+    if found == {"lateral", "hip_thigh"}:
+        # "my hip and outer thigh hurt": no knee named, so the hip/thigh is where it hurts
+        if _MENTIONS_KNEE_RE.search(t):
+            return "lateral"
+        if re.search(r"\bhips?\b", t):
+            return "hip_thigh"
     if "diffuse" in found and len(found) > 1:
         found = {"diffuse"} if re.search(r"\b(?:whole|entire|all over|everywhere)\b", t) else found
     return found.pop() if len(found) == 1 else None
