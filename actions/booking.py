@@ -44,9 +44,10 @@ class ValidateBookingForm(FormValidationAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[str]:
+        rest = [slot for slot in domain_slots if slot != CONFIRM_SLOT]
         if confirm_pending(tracker):
-            return [CONFIRM_SLOT]  # a yes/no safety check comes first (actions/safety.py)
-        return [slot for slot in domain_slots if slot != CONFIRM_SLOT]
+            return [CONFIRM_SLOT, *rest]  # a yes/no safety check comes first (actions/safety.py)
+        return rest
 
     async def validate_red_flag_confirm(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         return {CONFIRM_SLOT: str(value)[:200]}

@@ -44,7 +44,9 @@ def confirm_question(flag: str) -> str:
     return CONFIRM_QUESTIONS[flag]
 
 
-def _answer_to_query(text: str, query: dict[str, Any]) -> tuple[bool | None, dict[str, Any] | None]:
+def _answer_to_query(
+    text: str, query: dict[str, Any], message_id: str = ""
+) -> tuple[bool | None, dict[str, Any] | None]:
     """(confirmed?, query still open). Unclear replies re-ask once, then count as yes."""
     answer = parse_yes_no(text)
     if answer is None and is_unsure(text):
@@ -54,7 +56,7 @@ def _answer_to_query(text: str, query: dict[str, Any]) -> tuple[bool | None, dic
     tries = int(query.get("tries", 0)) + 1
     if tries > MAX_UNCLEAR_REPLIES:
         return True, None
-    return None, {**query, "tries": tries}
+    return None, {**query, "tries": tries, "asked_at": message_id}
 
 
 @reports_failures
@@ -75,8 +77,13 @@ class ActionScreenRedFlags(Action):
 
         confirmed: set[str] = set()
         still_open: dict[str, Any] | None = None
+        message_id = _message_id(tracker)
+        if isinstance(query, dict) and query.get("asked_at") == message_id:
+            # Rasa runs this action again on the same message when a form starts: the question
+            # was asked about this very message, so the message is not its answer
+            return []
         if isinstance(query, dict) and query.get("flag") in RED_FLAG_ROUTES:
-            answer, still_open = _answer_to_query(text, query)
+            answer, still_open = _answer_to_query(text, query, message_id)
             if answer is True:
                 confirmed.add(query["flag"])
             elif answer is False:
@@ -117,7 +124,9 @@ class ActionScreenRedFlags(Action):
             dispatcher.utter_message(text=confirm_question(flag), buttons=buttons(YES_NO_BUTTONS))
             at_screen = tracker.get_slot("requested_slot") == "red_flag_screen"
             events += [
-                SlotSet("red_flag_query", {"flag": flag, "tries": 0, "screen": at_screen}),
+                SlotSet(
+                    "red_flag_query", {"flag": flag, "tries": 0, "screen": at_screen, "asked_at": message_id}
+                ),
                 SlotSet(CONFIRM_SLOT, None),
             ]
         return events
@@ -132,6 +141,16 @@ def _covered(flag: str, known: set[str]) -> bool:
         return False
     best = min(_RANK[RED_FLAG_ROUTES[f]] for f in known)
     return best <= _RANK[RED_FLAG_ROUTES[flag]] and flag != "calf_pain_with_breathlessness"
+
+
+def _message_id(tracker: Tracker) -> str:
+    message_id = tracker.latest_message.get("message_id")
+    if message_id:
+        return str(message_id)
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return f"{event.get('timestamp')}:{event.get('text')}"
+    return ""
 
 
 def confirm_pending(tracker: Tracker) -> bool:

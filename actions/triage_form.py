@@ -24,6 +24,7 @@ from actions.safety import CONFIRM_SLOT, confirm_pending
 from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots, ignores_cleared_slots
 from bot.triage import parsing
 from bot.triage.engine import LOCATIONS, ONSETS, ottawa_positive
+from bot.triage.parsing.age import injury_time_stated
 from bot.triage.volunteered import VOLUNTEERABLE, volunteered_answers
 
 logger = logging.getLogger(__name__)
@@ -70,8 +71,12 @@ class ValidateTriageForm(FormValidationAction):
     ) -> list[str]:
         answers = answers_from_slots(tracker.slots)
         if confirm_pending(tracker):
-            # a yes/no safety check is open: nothing else is asked until it is answered
-            return [CONFIRM_SLOT]
+            # a yes/no safety check is open: asked first; the rest stay required so that the
+            # answer in this same message is still validated
+            rest = await self.required_slots(
+                [s for s in domain_slots if s != CONFIRM_SLOT], dispatcher, _without_query(tracker), domain
+            )
+            return [CONFIRM_SLOT, *rest]
         if answers.red_flags or ottawa_positive(answers):
             # A red flag overrides everything: no more questions, straight to the result. The
             # answers already given stay required, so the one just typed is still validated.
@@ -130,7 +135,13 @@ class ValidateTriageForm(FormValidationAction):
     async def extract_onset(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        return self._prefill(tracker, "onset", parsing.parse_onset)
+        found = self._prefill(tracker, "onset", parsing.parse_onset)
+        if found.get("onset") == "sudden_injury":
+            # "…landing awkwardly last month": when it happened is kept as well
+            recent = injury_time_stated(_text(tracker))
+            if recent is not None:
+                found["injury_recent"] = recent
+        return found
 
     @staticmethod
     def _prefill(tracker: Tracker, slot: str, parse: Callable[[str], Any]) -> dict[str, Any]:
@@ -277,6 +288,12 @@ _BAND_SPANNING_55 = re.compile(
     r"|5[0-4] ?(?:-|to) ?(?:5[5-9]|6\d))",
     re.IGNORECASE,
 )
+
+
+def _without_query(tracker: Tracker) -> Tracker:
+    copy = tracker.copy()
+    copy.slots = {**tracker.slots, "red_flag_query": None}
+    return copy
 
 
 def strict_yes_no(text: str) -> bool | None:

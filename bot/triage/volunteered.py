@@ -52,7 +52,7 @@ _STAIRS_RE = re.compile(r"\b(?:stairs?|staircase|downstairs|upstairs|steps)\b", 
 # Ottawa's "can you take four steps" is about walking, not stairs
 _WALKING_STEPS_RE = re.compile(r"\b(?:four|4|few|couple of|two|2|any) steps\b", re.IGNORECASE)
 _DOWNHILL_RE = re.compile(
-    r"\b(?:downhills?|down ?hills?|down slopes?|running down ?hill|declines?)\b", re.IGNORECASE
+    r"\b(?:downhills?|down ?hills?|down slopes?|running down ?hill|declines?|descents?)\b", re.IGNORECASE
 )
 _PAIN_OR_FINE_RE = re.compile(
     r"\b(?:hurts?|hurting|painful|pain|sore|aches?|aching|worse|worst|kills?|killing|agony"

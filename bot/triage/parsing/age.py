@@ -109,3 +109,12 @@ def parse_injury_recent(text: str | None) -> bool | None:
         # Any recent injury wins: an unneeded X-ray question is safer than a missed fracture.
         return True in verdicts
     return parse_yes_no(t)
+
+
+def injury_time_stated(text: str | None) -> bool | None:
+    """Like `parse_injury_recent`, but only when the text says when ("last month", "yesterday"):
+    for a story told before the question ("I twisted my knee landing awkwardly last month")."""
+    t = words_to_numbers(prep(text))
+    if not t or not (_DAYS_AGO_RE.search(t) or _RECENT_RE.search(t) or _OLD_RE.search(t)):
+        return None
+    return parse_injury_recent(t)

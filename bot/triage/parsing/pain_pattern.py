@@ -158,7 +158,8 @@ _WORSE_RE = rx(
 _FINE_RE = rx(
     r"\b(?:fine|ok|okay|better|easier|no different|doesn't matter|doesnt matter|same|not worse"
     r"|no worse|doesn't change|doesnt change|don't notice|dont notice|no difference|all good"
-    r"|no problem|not an issue|no issue)\b"
+    r"|no problem|not an issue|no issue|(?:doesn't|doesnt|does not|don't|dont|do not) (?:make (?:a|any|much)"
+    r" difference|matter|change)|makes? no difference|no real difference)\b"
 )
 _NO_HILLS_RE = rx(
     r"\b(?:no hills|don't run hills|dont run hills|never run hills|(?:only|always) (?:run )?(?:on"

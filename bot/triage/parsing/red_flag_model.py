@@ -59,9 +59,14 @@ def sign_probabilities(text: str) -> dict[str, float]:
     return dict(zip(pipeline.classes_, (float(p) for p in probs), strict=True))
 
 
+# Ottawa is computed from its own questions (injury in the last 7 days, four steps, 90°, age).
+NOT_ASKED = frozenset({NONE, "ottawa_xray_criteria"})
+MIN_WORDS = 3  # "yesterday", "no" and other short replies are answers to the question asked
+
+
 def classifier_flags(text: str) -> frozenset[str]:
-    """Flags whose probability passes the recall threshold (never "none")."""
-    if not text.strip():
+    """Flags whose probability passes the recall threshold (never "none" or Ottawa)."""
+    if len(text.split()) < MIN_WORDS:
         return frozenset()
     probs = sign_probabilities(text)
-    return frozenset(flag for flag, p in probs.items() if flag != NONE and p >= THRESHOLD)
+    return frozenset(flag for flag, p in probs.items() if flag not in NOT_ASKED and p >= THRESHOLD)
