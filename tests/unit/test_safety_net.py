@@ -80,7 +80,10 @@ def _required(validator: Any, slots: dict[str, Any]) -> list[str]:
 def test_the_forms_wait_while_a_check_is_open() -> None:
     open_query = {"red_flag_query": {"flag": "locked_knee", "tries": 0}}
     # the check is asked first; the rest stay required so this message's answer is validated
-    assert _required(triage_form.ValidateTriageForm(), open_query)[:2] == ["red_flag_confirm", "pain_location"]
+    assert _required(triage_form.ValidateTriageForm(), open_query)[:2] == [
+        "red_flag_confirm",
+        "pain_location",
+    ]
     assert _required(booking.ValidateBookingForm(), open_query)[0] == "red_flag_confirm"
     assert "red_flag_confirm" not in _required(booking.ValidateBookingForm(), {})
 
