@@ -34,6 +34,7 @@ from bot.triage.parsing.red_flags import _detect, flags_from_signs, read_red_fla
 from bot.triage.parsing.text import prep  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus" / "red_flags.tsv"
+HOLDOUT = ROOT / "tests" / "corpus" / "red_flags_holdout.tsv"
 RANK = {"emergency": 0, "urgent_medical": 1, "medical_review": 2, None: 9}
 RECALL_TARGET, FALSE_ALARM_TARGET, UNDER_TRIAGE_TARGET = 1.0, 0.03, 0
 OUTCOME_TARGET = 0.98
@@ -221,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         fig = corpus_figures(load_corpus())
         lines, ok = corpus_lines(fig)
+        held = corpus_figures(load_corpus(HOLDOUT))
+        lines.append(
+            f"held-out check       {held['red_flag_messages']} red-flag + {held['benign']['n']} benign "
+            f"({rel(HOLDOUT)}): recall {held['recall']:.1%}, under-triage {len(held['under_triage'])}, "
+            f"false alarms {held['false_alarm_rate']:.1%}"
+        )
         lines.append(f"  chart: {rel(corpus_chart(fig, args.reports / 'safety_recall.png'))}")
         (args.reports / "safety.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

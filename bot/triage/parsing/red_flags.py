@@ -160,6 +160,8 @@ _WEAK_CALF = (
 _CALF_BODY_RE = rx(
     r"\b(?:calf|calfs|calves|calf's|back of (?:my |the )?(?:lower )?leg|gastrocs?|gastrocnemius)\b"
 )
+_BOTH_CALVES_SORE_RE = rx(r"\b(?:calves|both calfs|both calves|both legs)\b")
+_CALF_SWELL_RE = rx(r"\b(?:" + _SWELL + "|" + _WARM_RED + r")\b")
 _LEG_BODY_RE = rx(r"\b(?:(?:lower|whole|left|right|one) (?:lower )?leg|leg|legs|ankle and calf|one side)\b")
 _CALF_SYMPTOM_RE = rx(r"\b(?:" + _PAIN + "|" + _SWELL + "|" + _WARM_RED + r")\b")
 _LEG_SYMPTOM_RE = rx(r"\b(?:" + _SWELL + "|" + _WARM_RED + r")\b")
@@ -182,6 +184,9 @@ _CHEST_RE = rx(
     r"|tightness|pressure|ache|aches|is aching)\b|\b(?:pain|pains|tightness|pressure|ache|hurts?)"
     r" (?:in|across|on) (?:my |the )?chest\b|\btight chest\b|\bcrushing\b|\bchest\b(?= [a-z ]{0,20}"
     r"(?:breathe|breath))"
+    r"|\b(?:tight|tightness|pressure|heavy|heaviness|pain|sore|hurts?) (?:across|in|on|around) (?:my |the )?chest\b"
+    r"|\b(?:pain|hurts?|sharp|stabbing|catch(?:es)?) (?:when|as|if) i (?:breathe|breath|take a (?:deep |big )?breath)"
+    r"(?: in| deeply| deep)?\b"
 )
 _FEVER_RE = rx(
     r"\b(?:fever|fevers|feverish|fevery|febrile|pyrexia|(?:a |high |running a |got a )?temperature"
@@ -429,6 +434,8 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
             unsure.add(name)
 
     calf = _body_sign(r, _CALF_BODY_RE, _CALF_SYMPTOM_RE)
+    if calf == "affirmed" and _BOTH_CALVES_SORE_RE.search(t) and not _CALF_SWELL_RE.search(t):
+        calf = "unsure"  # both calves sore after a session: usually training soreness, so ask
     leg = _body_sign(r, _LEG_BODY_RE, _LEG_SYMPTOM_RE)
     if _ONE_LEG_BIGGER_RE.search(t):
         leg = leg or r.state(_ONE_LEG_BIGGER_RE.search(t).start())
