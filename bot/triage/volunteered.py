@@ -55,7 +55,8 @@ _DOWNHILL_RE = re.compile(
     r"\b(?:downhills?|down ?hills?|down slopes?|running down ?hill|declines?|descents?)\b", re.IGNORECASE
 )
 _PAIN_OR_FINE_RE = re.compile(
-    r"\b(?:hurts?|hurting|painful|pain|sore|aches?|aching|worse|worst|kills?|killing|agony"
+    r"\b(?:hurts?|hurting|painful|pain|sore|aches?|aching|worse|worst|kills?|killing|agony|flares?"
+    r"|flaring|aggravates?"
     r"|fine|ok|okay|no problem|(?:doesn'?t|don'?t|does not|do not|never) (?:hurt|bother))\b",
     re.IGNORECASE,
 )
