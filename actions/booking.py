@@ -26,9 +26,17 @@ MAX_TIMES = 200
 _EITHER = re.compile(r"\b(either|any|both|whichever|no preference|don'?t mind)\b", re.IGNORECASE)
 
 
+GAVE_UP = "not given"
+
+
 def _reask(tracker: Tracker, slot: str) -> dict[str, Any]:
-    attempts = int(tracker.get_slot("reask_count") or 0)
-    return {slot: None, "reask_count": min(attempts + 1, 2)}
+    attempts = max(0, int(tracker.get_slot("reask_count") or 0))
+    if attempts >= 2:
+        # asked three times: no loop; nothing is stored (no consent) and the person is told
+        # how to reach reception instead (ActionSubmitBooking)
+        unset = [s for s in BOOKING_SLOTS if s != "booking_consent" and tracker.get_slot(s) is None]
+        return {**dict.fromkeys(unset, GAVE_UP), "booking_consent": False, "reask_count": 0}
+    return {slot: None, "reask_count": attempts + 1}
 
 
 @reports_failures
@@ -144,6 +152,14 @@ class ActionSubmitBooking(Action):
         events: list[dict[str, Any]] = [SlotSet("triage_paused", paused), SlotSet("reask_count", 0)]
         phone = get_settings().clinic_phone
 
+        if GAVE_UP in slots.values():
+            dispatcher.utter_message(
+                text=(
+                    "Sorry, I couldn't take your details here, so nothing has been saved. Please call "
+                    f'the clinic on {phone} and reception will book you in, or say "book" to try again.'
+                )
+            )
+            return events + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
         if slots.get("booking_consent") is not True:
             dispatcher.utter_message(
                 text=(

@@ -128,3 +128,11 @@ def booking_question() -> Any:
     from actions.questions import BOOKING_QUESTIONS
 
     return BOOKING_QUESTIONS["booking_name"]
+
+
+def test_a_booking_field_rejected_three_times_ends_without_storing() -> None:
+    method = booking.ValidateBookingForm().validate_booking_contact
+    t = tracker("12345", slots={"reask_count": 2, "booking_name": "Sam"})
+    result = asyncio.run(method("12345", CollectingDispatcher(), t, {}))
+    assert result["booking_consent"] is False and result["booking_contact"] == booking.GAVE_UP
+    assert "booking_name" not in result
