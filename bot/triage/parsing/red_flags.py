@@ -560,27 +560,18 @@ def flags_from_signs(signs: frozenset[str] | set[str]) -> frozenset[str]:
 
 
 def _uncertain_flags(signs: set[str], unsure: set[str]) -> set[str]:
-    """Flags that would fire if an unsure sign were confirmed, and that have not fired."""
+    """Flags that an unsure sign would add if the person confirmed it (one question each)."""
     certain = flags_from_signs(signs)
     out: set[str] = set()
     for sign in unsure:
         extra = flags_from_signs(signs | {sign}) - certain
-        if sign == "fast":
-            extra = {"rapid_swelling_after_injury"} - certain
-        if sign in ("knee_hot", "knee_red", "knee_swollen") and not extra:
-            continue
-        if not extra and sign == "breath":
-            continue
-        if not extra and sign == "fever":
-            continue
-        if not extra and sign in SIGNS and sign not in ("breath", "fever", "swelling", "pop"):
-            extra = {_SIGN_FLAG.get(sign, "")} - certain - {""}
+        if not extra and sign in _SIGN_FLAG:
+            extra = {_SIGN_FLAG[sign]} - certain  # a sign that is a flag on its own
         out |= extra
-    # hot and swollen (two of three) without a fever: ask about the fever
-    knee = {"knee_hot", "knee_red", "knee_swollen"} & signs
-    if len(knee) >= 2 and "hot_swollen_knee_with_fever" not in certain:
+    # hot and swollen (two of the three) without a fever: ask about the fever
+    if len({"knee_hot", "knee_red", "knee_swollen"} & signs) >= 2:
         out.add("hot_swollen_knee_with_fever")
-    return out
+    return out - certain
 
 
 _SIGN_FLAG = {
