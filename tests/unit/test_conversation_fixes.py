@@ -136,3 +136,10 @@ def test_a_booking_field_rejected_three_times_ends_without_storing() -> None:
     result = asyncio.run(method("12345", CollectingDispatcher(), t, {}))
     assert result["booking_consent"] is False and result["booking_contact"] == booking.GAVE_UP
     assert "booking_name" not in result
+
+
+def test_hip_and_outer_thigh_as_an_opener_is_the_location() -> None:
+    from bot.triage.parsing import parse_location
+
+    assert parse_location("my hip and outer thigh hurt when I run") == "hip_thigh"
+    assert parse_location("outer thigh and the outside of my knee") == "lateral"
