@@ -7,16 +7,18 @@ never lost. After a red flag, advice topics give way to the safety route: no exe
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.ask import buttons
+from actions.ask import MOVED_ON, buttons
 from actions.failures import reports_failures
-from actions.questions import ALL_QUESTIONS
+from actions.questions import ALL_QUESTIONS, TRIAGE_QUESTIONS
 from actions.slots import answers_from_slots
+from actions.triage_form import context_answer, give_up_value
 from bot.settings import get_settings
 from bot.triage import content
 
@@ -90,6 +92,24 @@ def _red_flag_hold(tracker: Tracker) -> str | None:
     )
 
 
+# Advice that assumes ITB pain: given only when it fits (issue 7).
+ITBS_ADVICE_TOPICS = frozenset({"foam_rolling", "stop_running", "exercises", "recovery_time"})
+_FRICTION_RE = re.compile(r"\b(?:friction|rub|rubs|rubbing)\b", re.IGNORECASE)
+_ELSEWHERE_LOCATIONS = frozenset({"anterior", "medial", "posterior"})
+
+
+def advice_fits(tracker: Tracker) -> bool:
+    """ITBS advice fits after an ITBS-likely result, or before the result while nothing so far
+    points elsewhere (an injury, pain away from the outside of the knee, a §4 pointer)."""
+    outcome = tracker.get_slot("triage_outcome")
+    if outcome is not None:
+        return outcome == "book_running_assessment"
+    answers = answers_from_slots(tracker.slots)
+    return not (
+        answers.onset == "sudden_injury" or answers.pain_location in _ELSEWHERE_LOCATIONS or answers.symptoms
+    )
+
+
 @reports_failures
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
@@ -100,6 +120,15 @@ class ActionAnswerQuestion(Action):
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         last_topic = tracker.get_slot("last_topic")
+        text = tracker.latest_message.get("text") or ""
+
+        if tracker.active_loop_name == "triage_form":
+            # A valid answer to the pending question is an answer, whatever the FAQ reading
+            # ("ITB" at "where on your knee?" means the outside, not "what is ITBS?").
+            slot = tracker.get_slot("requested_slot")
+            value = context_answer(slot, text)
+            if value is not None:
+                return [SlotSet(slot, value), SlotSet("reask_count", 0)]
 
         if intent in ADVICE_TOPICS or intent == "ask_more":
             hold = _red_flag_hold(tracker)
@@ -109,6 +138,13 @@ class ActionAnswerQuestion(Action):
 
         if intent in ADVICE_TOPICS:
             topic = ADVICE_TOPICS[intent]
+            if _FRICTION_RE.search(text):
+                topic = "friction_myth"  # "is it caused by friction?": a direct no, then why
+            elif topic in ITBS_ADVICE_TOPICS and not advice_fits(tracker):
+                dispatcher.utter_message(
+                    text=content.assessment_first().text, buttons=buttons(["Book an assessment"])
+                )
+                return [SlotSet("last_topic", None)]
             dispatcher.utter_message(
                 text=advice_for(topic, tracker).text, buttons=buttons(["Show the evidence"])
             )
@@ -152,8 +188,12 @@ class ActionAnswerQuestion(Action):
         if tracker.active_loop_name:
             # Inside the questions, anything off-topic (gibberish often looks off-topic to the
             # classifier) counts as an unclear answer: the form asks again, with an example.
-            attempts = int(tracker.get_slot("reask_count") or 0)
-            return [SlotSet("reask_count", min(attempts + 1, 2))]
+            attempts = max(0, int(tracker.get_slot("reask_count") or 0))
+            slot = tracker.get_slot("requested_slot")
+            if attempts >= 2 and slot in TRIAGE_QUESTIONS:
+                # asked three times already: noted as "not sure", the form moves on
+                return [SlotSet(slot, give_up_value(slot)), SlotSet("reask_count", MOVED_ON)]
+            return [SlotSet("reask_count", attempts + 1)]
         if intent == "unreadable":
             dispatcher.utter_message(
                 text=NOT_UNDERSTOOD, buttons=buttons(["Check my knee", "Talk to a person"])

@@ -17,7 +17,18 @@ def buttons(titles: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
     return [{"title": title, "payload": title} for title in titles]
 
 
+MOVED_ON = -1  # the previous question was asked three times and noted as "not sure"
+EXACT_AGE = -2  # an age band that spans 55 was given after an injury
+
+
 def question_text(question: Question, attempts: int) -> str:
+    if attempts == MOVED_ON:
+        return f'Let\'s leave that one as "not sure" and move on. {question.text}'
+    if attempts == EXACT_AGE:
+        return (
+            "After a knee injury it matters whether you're 55 or over (it changes whether an X-ray "
+            'is advised). Could you tell me your exact age? For example: "57".'
+        )
     if attempts <= 0:
         return question.text
     if attempts == 1:

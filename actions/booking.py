@@ -13,6 +13,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.failures import reports_failures
 from actions.results import channel_of
+from actions.safety import CONFIRM_SLOT, confirm_pending
 from actions.slots import BOOKING_SLOTS, ignores_cleared_slots, triage_in_progress
 from bot.db.repository import create_handoff
 from bot.db.session import run_in_session
@@ -21,15 +22,21 @@ from bot.triage import parsing
 
 logger = logging.getLogger(__name__)
 
-MAX_NAME = 80
 MAX_TIMES = 200
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _EITHER = re.compile(r"\b(either|any|both|whichever|no preference|don'?t mind)\b", re.IGNORECASE)
 
 
+GAVE_UP = "not given"
+
+
 def _reask(tracker: Tracker, slot: str) -> dict[str, Any]:
-    attempts = int(tracker.get_slot("reask_count") or 0)
-    return {slot: None, "reask_count": min(attempts + 1, 2)}
+    attempts = max(0, int(tracker.get_slot("reask_count") or 0))
+    if attempts >= 2:
+        # asked three times: no loop; nothing is stored (no consent) and the person is told
+        # how to reach reception instead (ActionSubmitBooking)
+        unset = [s for s in BOOKING_SLOTS if s != "booking_consent" and tracker.get_slot(s) is None]
+        return {**dict.fromkeys(unset, GAVE_UP), "booking_consent": False, "reask_count": 0}
+    return {slot: None, "reask_count": attempts + 1}
 
 
 @reports_failures
@@ -38,9 +45,24 @@ class ValidateBookingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
 
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        rest = [slot for slot in domain_slots if slot != CONFIRM_SLOT]
+        if confirm_pending(tracker):
+            return [CONFIRM_SLOT, *rest]  # a yes/no safety check comes first (actions/safety.py)
+        return rest
+
+    async def validate_red_flag_confirm(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {CONFIRM_SLOT: str(value)[:200]}
+
     async def validate_booking_name(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        name = " ".join(str(value).split())
-        if not name or len(name) > MAX_NAME or not _LETTER.search(name) or "@" in name:
+        name = parsing.parse_name(str(value))
+        if name is None:
             return _reask(tracker, "booking_name")
         return {"booking_name": name, "reask_count": 0}
 
@@ -130,6 +152,14 @@ class ActionSubmitBooking(Action):
         events: list[dict[str, Any]] = [SlotSet("triage_paused", paused), SlotSet("reask_count", 0)]
         phone = get_settings().clinic_phone
 
+        if GAVE_UP in slots.values():
+            dispatcher.utter_message(
+                text=(
+                    "Sorry, I couldn't take your details here, so nothing has been saved. Please call "
+                    f'the clinic on {phone} and reception will book you in, or say "book" to try again.'
+                )
+            )
+            return events + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
         if slots.get("booking_consent") is not True:
             dispatcher.utter_message(
                 text=(

@@ -224,7 +224,11 @@ def noted_text(answers: dict[str, object]) -> str:
     """The thank-you for answers given before their question ("going down stairs hurts")."""
     phrases = []
     for slot, value in answers.items():
-        if slot == "stairs_descent_pain":
+        if slot == "predictable_onset":
+            phrases.append("the pain comes on at a predictable point in your runs")
+        elif slot == "training_changes":
+            phrases.append("you've done a run much longer than usual")
+        elif slot == "stairs_descent_pain":
             phrases.append("going down stairs hurts" if value else "stairs don't bother it")
         elif slot == "downhill_worse":
             phrases.append(

@@ -48,9 +48,9 @@ class ActionTriageResult(Action):
         triage_id = await self._record(tracker, result)
 
         if result.outcome in RED_FLAG_OUTCOMES:
-            if set(result.red_flags) - announced:
-                dispatcher.utter_message(text=content.outcome_text(result))
-            dispatcher.utter_message(text=content.reasons_text(result))
+            # The route again, even after an earlier alert: the summary is what people reread.
+            dispatcher.utter_message(text=content.outcome_text(result))
+            dispatcher.utter_message(text=content.red_flag_reasons_text(result))
             dispatcher.utter_message(
                 text=(
                     "I haven't given exercise advice because this needs a medical check first. "

@@ -2,8 +2,16 @@
 
 It is Rasa's global slot-validation action (`action_validate_slot_mappings`), which Rasa runs
 after every user message, before deciding what to do — inside a form, outside it, whatever the
-intent — and whose messages it sends straight away. A newly mentioned red flag is answered at once with its route (000, emergency department
-or GP) so it is never talked over; the triage form then ends and the result records it.
+intent — and whose messages it sends straight away. One action per message, so the net adds
+no round-trip:
+
+- a red flag named in the message, or one that the signs of the whole conversation add up to
+  (calf swelling now, breathlessness three messages later), is answered at once with its route
+  (000, emergency department or GP); the triage form then ends and the result records it;
+- a sign named but not certain (a weak word, a reading of the trained net) gets ONE short
+  yes/no question with Yes/No buttons (`red_flag_query`); the next message is its answer: yes,
+  or "not sure", routes; no moves on; anything else is asked once more, then counted as yes.
+  While the question is open the forms ask nothing else (`red_flag_confirm` comes first).
 """
 
 from __future__ import annotations
@@ -15,11 +23,40 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.ask import buttons
 from actions.failures import reports_failures
 from bot.triage.content import red_flag_alert
-from bot.triage.parsing import find_red_flags
+from bot.triage.engine import RED_FLAG_ROUTES, sort_red_flags
+from bot.triage.parsing import is_unsure, parse_yes_no
+from bot.triage.parsing.red_flag_model import model
+from bot.triage.parsing.red_flags import CONFIRM_QUESTIONS, read_red_flags
 
 logger = logging.getLogger(__name__)
+
+CONFIRM_SLOT = "red_flag_confirm"
+YES_NO_BUTTONS = ("Yes", "No")
+MAX_UNCLEAR_REPLIES = 1  # then the sign counts as present: safety first
+
+model()  # trained when the action server loads (well under a second), not on a first message
+
+
+def confirm_question(flag: str) -> str:
+    return CONFIRM_QUESTIONS[flag]
+
+
+def _answer_to_query(
+    text: str, query: dict[str, Any], message_id: str = ""
+) -> tuple[bool | None, dict[str, Any] | None]:
+    """(confirmed?, query still open). Unclear replies re-ask once, then count as yes."""
+    answer = parse_yes_no(text)
+    if answer is None and is_unsure(text):
+        return True, None  # "not sure" about a warning sign: treat it as present
+    if answer is not None:
+        return answer, None
+    tries = int(query.get("tries", 0)) + 1
+    if tries > MAX_UNCLEAR_REPLIES:
+        return True, None
+    return None, {**query, "tries": tries, "asked_at": message_id}
 
 
 @reports_failures
@@ -32,22 +69,122 @@ class ActionScreenRedFlags(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
-        found = find_red_flags(text)
         reported = set(tracker.get_slot("red_flags_reported") or [])
-        new = set(found) - reported
-        if not new:
-            # Rasa runs slot extraction again when a form starts: saying nothing new keeps this
-            # idempotent.
-            return []
-        logger.warning("red flag reported in conversation %s: %s", tracker.sender_id, ", ".join(sorted(new)))
         announced = set(tracker.get_slot("red_flags_announced") or [])
-        to_announce = new - announced
-        if to_announce:
-            dispatcher.utter_message(text=red_flag_alert(sorted(to_announce)))
-        return [
-            SlotSet("red_flags_reported", sorted(reported | new)),
-            SlotSet("red_flags_announced", sorted(announced | new)),
-        ]
+        earlier_signs = frozenset(tracker.get_slot("red_flag_signs") or [])
+        query = tracker.get_slot("red_flag_query")
+        events: list[dict[str, Any]] = []
+
+        confirmed: set[str] = set()
+        still_open: dict[str, Any] | None = None
+        message_id = _message_id(tracker)
+        if isinstance(query, dict) and query.get("asked_at") == message_id:
+            # Rasa runs this action again on the same message when a form starts: the question
+            # was asked about this very message, so the message is not its answer
+            return []
+        if isinstance(query, dict) and query.get("flag") in RED_FLAG_ROUTES:
+            answer, still_open = _answer_to_query(text, query, message_id)
+            if answer is True:
+                confirmed.add(query["flag"])
+            elif answer is False:
+                dispatcher.utter_message(text="Thanks, that's reassuring.")
+                if query.get("screen") and tracker.get_slot("red_flag_screen") is None:
+                    # the sign named at the safety check was the only one, and it's a no
+                    events.append(SlotSet("red_flag_screen", ["none"]))
+            else:
+                dispatcher.utter_message(
+                    text="Sorry, I need a yes or a no for this one. " + confirm_question(query["flag"]),
+                    buttons=buttons(YES_NO_BUTTONS),
+                )
+            events.append(SlotSet("red_flag_query", still_open))
+
+        findings = read_red_flags(text, earlier_signs)
+        signs = earlier_signs | findings.signs
+        if signs != earlier_signs:
+            events.append(SlotSet("red_flag_signs", sorted(signs)))
+
+        new = (set(findings.flags) | confirmed) - reported
+        if new:
+            logger.warning(
+                "red flag reported in conversation %s: %s", tracker.sender_id, ", ".join(sorted(new))
+            )
+            to_announce = new - announced
+            if to_announce:
+                dispatcher.utter_message(text=red_flag_alert(sorted(to_announce)))
+            events += [
+                SlotSet("red_flags_reported", sorted(reported | new)),
+                SlotSet("red_flags_announced", sorted(announced | new)),
+            ]
+
+        known = reported | new
+        to_ask = [f for f in sort_red_flags(findings.uncertain) if f not in known]
+        if to_ask and still_open is None and not _covered(to_ask[0], known):
+            flag = to_ask[0]  # the most urgent one: one question, not a questionnaire
+            logger.info("asking to confirm a possible red flag in %s: %s", tracker.sender_id, flag)
+            dispatcher.utter_message(text=confirm_question(flag), buttons=buttons(YES_NO_BUTTONS))
+            at_screen = tracker.get_slot("requested_slot") == "red_flag_screen"
+            events += [
+                SlotSet(
+                    "red_flag_query", {"flag": flag, "tries": 0, "screen": at_screen, "asked_at": message_id}
+                ),
+                SlotSet(CONFIRM_SLOT, None),
+            ]
+        return events
+
+
+_RANK = {"emergency": 0, "urgent_medical": 1, "medical_review": 2}
+
+
+def _covered(flag: str, known: set[str]) -> bool:
+    """No need to ask about a sign whose route is already as urgent or more."""
+    if not known:
+        return False
+    best = min(_RANK[RED_FLAG_ROUTES[f]] for f in known)
+    return best <= _RANK[RED_FLAG_ROUTES[flag]] and flag != "calf_pain_with_breathlessness"
+
+
+def _message_id(tracker: Tracker) -> str:
+    message_id = tracker.latest_message.get("message_id")
+    if message_id:
+        return str(message_id)
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return f"{event.get('timestamp')}:{event.get('text')}"
+    return ""
+
+
+def confirm_pending(tracker: Tracker) -> bool:
+    query = tracker.get_slot("red_flag_query")
+    return isinstance(query, dict) and query.get("flag") in RED_FLAG_ROUTES
+
+
+def _asked_this_turn(tracker: Tracker, question: str) -> bool:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and question in (event.get("text") or ""):
+            return True
+    return False
+
+
+@reports_failures
+class ActionAskRedFlagConfirm(Action):
+    """The forms' turn to ask while a yes/no check is open: the safety net has usually just
+    asked it in this turn, so nothing is repeated; after an interruption it is asked again."""
+
+    def name(self) -> str:
+        return f"action_ask_{CONFIRM_SLOT}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        query = tracker.get_slot("red_flag_query")
+        if not isinstance(query, dict) or query.get("flag") not in CONFIRM_QUESTIONS:
+            return []
+        question = confirm_question(query["flag"])
+        if not _asked_this_turn(tracker, question):
+            dispatcher.utter_message(text=question, buttons=buttons(YES_NO_BUTTONS))
+        return []
 
 
 def red_flags_present(tracker: Tracker) -> bool:

@@ -41,12 +41,19 @@ def _names(value: Any) -> frozenset[str]:
     # Only validated answers are lists; raw text waiting for validation counts for nothing.
     if not value or not isinstance(value, (list, tuple, set, frozenset)):
         return frozenset()
-    return frozenset(v for v in value if v != NONE_OF_THESE)
+    return frozenset(v for v in value if v not in (NONE_OF_THESE, UNSURE))
 
 
 def answers_from_slots(slots: Mapping[str, Any]) -> TriageAnswers:
     """Build the engine's input from slot values; unknown or skipped answers become None."""
     changes = _names(slots.get("training_changes"))
+    injury_recent = _bool(slots.get("injury_recent"))
+    if slots.get("injury_recent") == UNSURE and False in (
+        slots.get("can_walk_four_steps"),
+        slots.get("can_bend_90"),
+    ):
+        # Not sure when it happened, but can't walk or bend since: checked as if recent (Ottawa).
+        injury_recent = True
     age = slots.get("age")
     pct = slots.get("weekly_change_pct")
     return TriageAnswers(
@@ -61,7 +68,7 @@ def answers_from_slots(slots: Mapping[str, Any]) -> TriageAnswers:
         more_hills="more_hills" in changes,
         new_shoes_or_surface="new_shoes_or_surface" in changes,
         red_flags=_names(slots.get("red_flag_screen")) | _names(slots.get("red_flags_reported")),
-        injury_within_7_days=_bool(slots.get("injury_recent")),
+        injury_within_7_days=injury_recent,
         can_walk_four_steps=_bool(slots.get("can_walk_four_steps")),
         can_bend_90=_bool(slots.get("can_bend_90")),
         age=int(age) if isinstance(age, (int, float)) and not isinstance(age, bool) else None,

@@ -17,11 +17,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions.ask import EXACT_AGE, MOVED_ON
 from actions.failures import reports_failures
 from actions.questions import noted_text
+from actions.safety import CONFIRM_SLOT, confirm_pending
 from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots, ignores_cleared_slots
 from bot.triage import parsing
-from bot.triage.engine import ottawa_positive
+from bot.triage.engine import LOCATIONS, ONSETS, ottawa_positive
+from bot.triage.parsing.age import injury_time_stated
 from bot.triage.volunteered import VOLUNTEERABLE, volunteered_answers
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,13 @@ class ValidateTriageForm(FormValidationAction):
         domain: dict[str, Any],
     ) -> list[str]:
         answers = answers_from_slots(tracker.slots)
+        if confirm_pending(tracker):
+            # a yes/no safety check is open: asked first; the rest stay required so that the
+            # answer in this same message is still validated
+            rest = await self.required_slots(
+                [s for s in domain_slots if s != CONFIRM_SLOT], dispatcher, _without_query(tracker), domain
+            )
+            return [CONFIRM_SLOT, *rest]
         if answers.red_flags or ottawa_positive(answers):
             # A red flag overrides everything: no more questions, straight to the result. The
             # answers already given stay required, so the one just typed is still validated.
@@ -74,7 +84,8 @@ class ValidateTriageForm(FormValidationAction):
         required = ["pain_location", "onset"]
         if tracker.get_slot("onset") == "sudden_injury":
             required.append("injury_recent")
-            if tracker.get_slot("injury_recent") is True:
+            if tracker.get_slot("injury_recent") in (True, UNSURE):
+                # "not sure when" still asks the walking / bending items (issue 7)
                 # Ottawa knee rules: the chat-answerable items, age included.
                 required += ["can_walk_four_steps", "can_bend_90", "age"]
         required += [
@@ -124,7 +135,13 @@ class ValidateTriageForm(FormValidationAction):
     async def extract_onset(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        return self._prefill(tracker, "onset", parsing.parse_onset)
+        found = self._prefill(tracker, "onset", parsing.parse_onset)
+        if found.get("onset") == "sudden_injury":
+            # "…landing awkwardly last month": when it happened is kept as well
+            recent = injury_time_stated(_text(tracker))
+            if recent is not None:
+                found["injury_recent"] = recent
+        return found
 
     @staticmethod
     def _prefill(tracker: Tracker, slot: str, parse: Callable[[str], Any]) -> dict[str, Any]:
@@ -138,23 +155,35 @@ class ValidateTriageForm(FormValidationAction):
 
     def _validated(self, tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
         if value is None:
-            attempts = int(tracker.get_slot("reask_count") or 0)
+            attempts = max(0, int(tracker.get_slot("reask_count") or 0))
+            if confirm_pending(tracker):
+                # the message named a possible warning sign and the safety net asked about it:
+                # not an unclear answer
+                return {slot: None}
             just_set = tracker.slots_to_validate()
             if any(other != slot and just_set.get(other) is not None for other in VOLUNTEERABLE):
                 # the message answered a later question instead: it was thanked for, so the
                 # question comes again as it was, not as "sorry, I didn't catch that"
                 return {slot: None, "reask_count": 0}
             logger.info("unclear answer for %s in %s", slot, tracker.sender_id)
-            return {slot: None, "reask_count": min(attempts + 1, 2)}
+            if attempts >= 2:
+                # asked three times: no question loops forever; noted as "not sure", moving on
+                return {slot: give_up_value(slot), "reask_count": MOVED_ON}
+            return {slot: None, "reask_count": attempts + 1}
         return {slot: value, "reask_count": 0}
 
     def _parse_slot(
         self, tracker: Tracker, slot: str, value: Any, parse: Callable[[str], Any]
     ) -> dict[str, Any]:
-        if _is_volunteered(value):
+        if _is_volunteered(value) or value in NORMALISED.get(slot, ()):
+            # parsed already (from the opening message, or an answer taken in context)
             return {slot: value}
         # Values that are already normalised (pre-filled) pass through the same parser.
         return self._validated(tracker, slot, parse(str(value)))
+
+    async def validate_red_flag_confirm(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        # The safety net (actions/safety.py) reads this answer; the form only keeps it.
+        return {CONFIRM_SLOT: str(value)[:200]}
 
     async def validate_pain_location(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         return self._parse_slot(tracker, "pain_location", value, parsing.parse_location)
@@ -171,10 +200,10 @@ class ValidateTriageForm(FormValidationAction):
         return self._parse_slot(tracker, "injury_recent", value, _yes_no_unsure(parsing.parse_injury_recent))
 
     async def validate_can_walk_four_steps(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._parse_slot(tracker, "can_walk_four_steps", value, _yes_no_unsure(parsing.parse_yes_no))
+        return self._parse_slot(tracker, "can_walk_four_steps", value, _yes_no_unsure(strict_yes_no))
 
     async def validate_can_bend_90(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._parse_slot(tracker, "can_bend_90", value, _yes_no_unsure(parsing.parse_yes_no))
+        return self._parse_slot(tracker, "can_bend_90", value, _yes_no_unsure(strict_yes_no))
 
     async def validate_red_flag_screen(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         return self._validated(
@@ -218,9 +247,14 @@ class ValidateTriageForm(FormValidationAction):
             }
         if parsing.is_unsure(text):
             return {"weekly_change_pct": UNSURE, "reask_count": 0}
+        if parsing.parse_yes_no(text) is False or parsing.parse_training_changes(text) == frozenset():
+            # "no", "none of those, no": the running hasn't changed
+            return {"weekly_change_pct": 0.0, "mileage_delta_km": None, "reask_count": 0}
         return self._validated(tracker, "weekly_change_pct", None)
 
     async def validate_training_changes(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        if isinstance(value, list):  # said outright earlier ("my first half marathon")
+            return {"training_changes": value}
         return self._validated(
             tracker, "training_changes", _names_or_none(parsing.parse_training_changes(str(value)))
         )
@@ -234,7 +268,83 @@ class ValidateTriageForm(FormValidationAction):
         text = str(value)
         if parsing.is_skip(text) or parsing.is_unsure(text):
             return {"age": SKIPPED, "reask_count": 0}
+        injury = tracker.get_slot("injury_recent") in (True, UNSURE)
+        if injury and _BAND_SPANNING_55.search(text) and tracker.get_slot("reask_count") != EXACT_AGE:
+            # "in my fifties" after an injury: the Ottawa rule needs to know 55 or over
+            return {"age": None, "reask_count": EXACT_AGE}
         return self._validated(tracker, "age", parsing.parse_age(text))
+
+
+# Values the validators store, by slot: a value already in this form is kept as it is.
+NORMALISED: dict[str, tuple[str, ...]] = {"pain_location": LOCATIONS, "onset": ONSETS}
+
+_HEDGE_RE = re.compile(
+    r"\b(?:sort of|kind of|kinda|sorta|a bit|a little|just about|barely|only just|with (?:difficulty"
+    r"|help|a struggle)|not really|hardly|partly|halfway|half way|some of the way)\b",
+    re.IGNORECASE,
+)
+_BAND_SPANNING_55 = re.compile(
+    r"\b(?:(?:in my |mid[- ]?)?(?:fifties|50'?s)|50 ?\+|over 50|older than 50|50 ?(?:-|to) ?(?:59|60)"
+    r"|5[0-4] ?(?:-|to) ?(?:5[5-9]|6\d))",
+    re.IGNORECASE,
+)
+
+
+def _without_query(tracker: Tracker) -> Tracker:
+    copy = tracker.copy()
+    copy.slots = {**tracker.slots, "red_flag_query": None}
+    return copy
+
+
+def strict_yes_no(text: str) -> bool | None:
+    """Yes/no for the Ottawa items: "sort of" or "barely" is not a yes (asked again)."""
+    answer = parsing.parse_yes_no(text)
+    if answer is True and _HEDGE_RE.search(text[:200]):
+        return None
+    return answer
+
+
+def give_up_value(slot: str) -> Any:
+    if slot == "age":
+        return SKIPPED
+    if slot in ("red_flag_screen", "training_changes", "other_symptoms"):
+        return [UNSURE]
+    return UNSURE
+
+
+def context_answer(slot: str | None, text: str) -> Any:
+    """The pending question's answer in `text`, parsed as its validator would, or None.
+    Used before any FAQ reading: "ITB" typed at the location question is "lateral"."""
+    parse = _CONTEXT_PARSERS.get(slot or "")
+    if parse is None or _QUESTION_RE.search(text[:200]):
+        return None
+    return parse(text)
+
+
+_QUESTION_RE = re.compile(
+    r"\?|^\s*(?:what|why|how|is|isn't|does|do|should|can|could|will|would|where|when|which|who|are"
+    r"|tell me|explain)\b",
+    re.IGNORECASE,
+)
+
+
+def _names_answer(parse: Callable[[str], frozenset[str] | None]) -> Callable[[str], Any]:
+    def answer(text: str) -> Any:
+        names = parse(text)
+        return sorted(names) if names else None
+
+    return answer
+
+
+_CONTEXT_PARSERS: dict[str, Callable[[str], Any]] = {
+    "pain_location": parsing.parse_location,
+    "onset": parsing.parse_onset,
+    "predictable_onset": parsing.parse_predictable_onset,
+    "downhill_worse": parsing.parse_downhill,
+    "stairs_descent_pain": parsing.parse_stairs,
+    "training_changes": _names_answer(parsing.parse_training_changes),
+    "other_symptoms": _names_answer(parsing.parse_symptoms),
+}
 
 
 def _is_volunteered(value: Any) -> bool:

@@ -19,7 +19,11 @@ Steps:
    exists), checks that the button payloads classify as intended and that gibberish falls
    back (``nlu_fallback`` or ``unreadable``);
 7. :func:`vignette_section` — the clinical vignettes (``bot.triage.vignettes``) through the
-   triage engine: "vignettes N/M correct" and a bar chart per expected outcome.
+   triage engine: "vignettes N/M correct" and a bar chart per expected outcome;
+8. :func:`safety_section` — the red-flag corpus through the safety net (per-flag recall,
+   under-triage, false alarms; ``reports/safety.txt``, ``safety_recall.png``) and the simulated
+   patients over REST (outcome accuracy, turns, re-asked; ``reports/patients.txt``,
+   ``patients.png``), both run with the app env's python.
 
 Exit code: 0 when all targets pass, 1 when one fails, 2 when the evaluation could not run.
 """
@@ -448,6 +452,58 @@ def _vignette_chart(by_outcome: dict[str, list[int]], target: Path) -> Path | No
 
 
 # --------------------------------------------------------------------------------------
+# 8. safety net and simulated patients (app env: the action server's own code)
+# --------------------------------------------------------------------------------------
+
+
+def _app_python() -> str:
+    return str(Path(os.environ.get("VENV_APP", PROJECT_ROOT / ".venv-app")) / "bin" / "python")
+
+
+def safety_section(reports: Path, conversations: bool) -> tuple[list[str], bool]:
+    """Red-flag corpus figures (scripts/evaluate_safety.py) and, unless skipped, the simulated
+    patients over REST (tests/e2e/test_patients.py starts its own servers, about 4 minutes)."""
+    lines: list[str] = []
+    ok = True
+    say("red-flag corpus through the safety net")
+    run = subprocess.run(
+        [_app_python(), "scripts/evaluate_safety.py", "--reports", str(reports)],
+        capture_output=True,
+        text=True,
+    )
+    lines += run.stdout.strip().splitlines() or [f"red-flag corpus      could not run: {run.stderr[-500:]}"]
+    ok = ok and run.returncode == 0
+    if not conversations:
+        return lines + ["simulated patients   skipped (--no-conversations)"], ok
+    say("simulated patients over REST (starts Rasa + action server, about 4 minutes)")
+    patients_json = reports / "patients.json"
+    patients_json.unlink(missing_ok=True)
+    env = {**os.environ, "PATIENTS_REPORT": str(patients_json), "PYTHONPATH": str(PROJECT_ROOT)}
+    subprocess.run(
+        [_app_python(), "-m", "pytest", "tests/e2e/test_patients.py", "-q", "-p", "no:cacheprovider"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    run = subprocess.run(
+        [
+            _app_python(),
+            "scripts/evaluate_safety.py",
+            "--reports",
+            str(reports),
+            "--patients",
+            str(patients_json),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    lines += [""] + (
+        run.stdout.strip().splitlines() or [f"simulated patients   could not run: {run.stderr[-500:]}"]
+    )
+    return lines, ok and run.returncode == 0
+
+
+# --------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------
 
@@ -477,6 +533,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="trained model for the button/gibberish check (default: models/clinic.tar.gz if it exists)",
     )
     p.add_argument("--no-probe", action="store_true", help="skip the button/gibberish check")
+    p.add_argument(
+        "--no-conversations", action="store_true", help="skip the simulated patients (no servers started)"
+    )
     args = p.parse_args(argv)
 
     os.chdir(PROJECT_ROOT)  # config.yml uses relative paths (models/spacy_en, components.*)
@@ -518,6 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             probe_lines = [f"buttons/gibberish    skipped (no trained model at {model})"]
 
     intent_pass = intent_f1 >= INTENT_TARGET
+    safety_lines, safety_ok = safety_section(reports, conversations=not args.no_conversations)
     lines = [
         "NLU evaluation — " + time.strftime("%Y-%m-%d %H:%M"),
         f"{args.folds}-fold cross-validation of {args.config.name} on {args.nlu}"
@@ -532,6 +592,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         *vignette_section(reports=reports),
         "",
+        *safety_lines,
+        "",
         f"{'PASS' if intent_pass else 'FAIL'}  intent macro-F1 {intent_f1:.3f} >= {INTENT_TARGET}",
     ]
     if probe_ok is not None:
@@ -540,7 +602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (reports / "summary.txt").write_text(summary, encoding="utf-8")
     print(summary)
     say(f"wrote {reports / 'summary.txt'}")
-    return 0 if (intent_pass and probe_ok is not False) else 1
+    return 0 if (intent_pass and probe_ok is not False and safety_ok) else 1
 
 
 if __name__ == "__main__":

@@ -350,6 +350,18 @@ _TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         ("fredericson2000", "beers2008"),
     ),
+    "friction_myth": (
+        (
+            "No: friction is the old explanation, and the evidence doesn't support it.",
+            "The IT band is firmly anchored to the outer thigh bone just above the knee, so it can't "
+            "really slide back and forth over it.",
+            "What happens instead is compression: when the knee bends to about 30°, the band squeezes "
+            "a sensitive, well-supplied fat pad underneath it.",
+            "That's the angle of your knee each time your foot lands and when you go down stairs, "
+            "which is why those hurt.",
+        ),
+        ("fairclough2006", "fairclough2007"),
+    ),
     "what_is_itbs": (
         (
             "ITBS (iliotibial band syndrome) is one of the most common causes of pain on the "
@@ -384,6 +396,22 @@ _TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 TOPICS: tuple[str, ...] = tuple(_TOPICS) + ("exercises",)
 
 
+def assessment_first() -> Advice:
+    """Said instead of ITBS advice when the story points elsewhere (an injury, other pain sites,
+    a §4 pointer, a general-assessment result): what the assessment will look at instead."""
+    return _advice(
+        (
+            "I'd rather not suggest ITB exercises or running advice for this one: your answers point "
+            "to something that needs a proper look first.",
+            "A physio assessment checks the joint, the ligaments, the cartilage and the kneecap, and "
+            "gives you a plan that fits what they find.",
+            "Until then, keep to activity that doesn't increase the pain, and see a GP or call "
+            "healthdirect on 1800 022 222 if it gets worse.",
+        ),
+        (),
+    )
+
+
 def topic_answer(topic: str) -> Advice:
     """Answers to common questions; `TOPICS` lists them. Unknown topic → ValueError."""
     if topic == "exercises":
@@ -411,6 +439,12 @@ def reasons_text(result: TriageResult) -> str:
     if not result.reasons:
         return ""
     return "Here's what I based this on:\n" + "\n".join(f"• {r}" for r in result.reasons)
+
+
+def red_flag_reasons_text(result: TriageResult) -> str:
+    """Only the warning signs behind a red-flag result: no ITBS scoring lines next to a route."""
+    reasons = result.reasons[: len(result.red_flags)]
+    return "Here's what I based this on:\n" + "\n".join(f"• {r}" for r in reasons)
 
 
 def _labels(names: Iterable[str], labels: dict[str, str]) -> str:
@@ -457,7 +491,9 @@ def _review_text(flags: Sequence[str]) -> str:
         "Please book in with your GP soon, ideally within the next few days. It isn't an "
         "emergency, but a doctor should check this first: "
         f"{_labels(flags, RED_FLAG_LABELS)}. Once you've seen them, our physios at "
-        f"{SITES} can help. For advice in the meantime, call {HEALTHDIRECT}."
+        f"{SITES} can help. For advice in the meantime, call {HEALTHDIRECT}. If it gets worse "
+        "(weakness or numbness that spreads, symptoms in both legs, or changes in your bladder or "
+        f"bowel control), call {EMERGENCY_NUMBER}."
     )
 
 

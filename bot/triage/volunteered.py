@@ -21,16 +21,42 @@ from typing import Any
 
 from bot.triage import parsing
 
-VOLUNTEERABLE = ("stairs_descent_pain", "downhill_worse", "weekly_change_pct", "age")
+VOLUNTEERABLE = (
+    "predictable_onset",
+    "stairs_descent_pain",
+    "downhill_worse",
+    "weekly_change_pct",
+    "training_changes",
+    "age",
+)
+
+# "always kicks in about 5k into a run", "comes on at about 20 minutes every run": the pattern
+# question answered outright (only ever a yes: "no pattern" waits for its question).
+_PATTERN_RE = re.compile(
+    r"\b(?:kicks? in|comes? on|starts?|begins?|hits?|flares?(?: up)?|appears?|shows? up)\b[a-z ]{0,25}"
+    r"(?:\d+(?:\.\d+)?\s?(?:k|km|kms|mins?|minutes?|miles?)\b|every run|each run|same (?:point|time"
+    r"|spot|distance))"
+    r"|\b(?:always|every time|every run|each run)\b[a-z ]{0,25}\d+(?:\.\d+)?\s?(?:k|km|kms|mins?|minutes?"
+    r"|miles?)\b",
+    re.IGNORECASE,
+)
+# A single run longer than anything before: a long-run spike (spec §2), said outright.
+_LONG_RUN_RE = re.compile(
+    r"\b(?:longest run|longest ever|first (?:half|marathon|ultra|full|half marathon|\d+ ?k)"
+    r"|(?:ran|run|went) (?:further|farther|longer) than (?:ever|i ever|before|usual)"
+    r"|long run went (?:up )?from \d+|new distance pb|furthest i've (?:ever )?run)\b",
+    re.IGNORECASE,
+)
 
 _STAIRS_RE = re.compile(r"\b(?:stairs?|staircase|downstairs|upstairs|steps)\b", re.IGNORECASE)
 # Ottawa's "can you take four steps" is about walking, not stairs
 _WALKING_STEPS_RE = re.compile(r"\b(?:four|4|few|couple of|two|2|any) steps\b", re.IGNORECASE)
 _DOWNHILL_RE = re.compile(
-    r"\b(?:downhills?|down ?hills?|down slopes?|running down ?hill|declines?)\b", re.IGNORECASE
+    r"\b(?:downhills?|down ?hills?|down slopes?|running down ?hill|declines?|descents?)\b", re.IGNORECASE
 )
 _PAIN_OR_FINE_RE = re.compile(
-    r"\b(?:hurts?|hurting|painful|pain|sore|aches?|aching|worse|worst|kills?|killing|agony"
+    r"\b(?:hurts?|hurting|painful|pain|sore|aches?|aching|worse|worst|kills?|killing|agony|flares?"
+    r"|flaring|aggravates?"
     r"|fine|ok|okay|no problem|(?:doesn'?t|don'?t|does not|do not|never) (?:hurt|bother))\b",
     re.IGNORECASE,
 )
@@ -64,6 +90,10 @@ def volunteered_answers(text: str | None) -> dict[str, Any]:
         change = parsing.parse_weekly_change(text)
         if change is not None and change.pct is not None:
             found["weekly_change_pct"] = round(change.pct, 1)
+    if _PATTERN_RE.search(text) and parsing.parse_predictable_onset(text) is True:
+        found["predictable_onset"] = True
+    if _LONG_RUN_RE.search(text):
+        found["training_changes"] = ["long_run_spike"]
     age_statement = _AGE_RE.search(text)
     if age_statement:
         age = parsing.parse_age(age_statement.group(0))

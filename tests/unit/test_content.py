@@ -281,7 +281,8 @@ def test_medical_review_outcome_text() -> None:
     assert "GP soon" in text
     assert "physio" in text
     assert "1800 022 222" in text
-    assert "000" not in text
+    # issue 7: what to do if it gets worse
+    assert "both legs" in text and "bladder" in text and text.endswith("call 000.")
 
 
 @pytest.mark.parametrize(

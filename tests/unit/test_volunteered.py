@@ -23,6 +23,10 @@ from bot.triage.volunteered import VOLUNTEERABLE, volunteered_answers
         ("stairs are fine but downhill hurts", {"stairs_descent_pain": False, "downhill_worse": True}),
         ("I went from 30 to 45 km a week", {"weekly_change_pct": 50.0}),
         ("I'm 34", {"age": 34}),
+        ("always kicks in about 5k into a run", {"predictable_onset": True}),
+        ("comes on at about 20 minutes every run and goes away when I stop", {"predictable_onset": True}),
+        ("yes, always at about 4 km and it eases when I walk", {"predictable_onset": True}),
+        ("it started after my first half marathon", {"training_changes": ["long_run_spike"]}),
         ("34 years old and my mileage went up 20%", {"weekly_change_pct": 20.0, "age": 34}),
     ],
 )
@@ -34,7 +38,6 @@ def test_answers_stated_outright_are_kept(text: str, expected: dict[str, Any]) -
     "text",
     [
         "lots of downhill trail running",  # running downhill, but nothing about pain
-        "yes, always at about 4 km and it eases when I walk",  # a distance, not a weekly change
         "I run 40 km a week",  # a distance, no change
         "I'm 30km a week now",  # a number after "I'm" that is not an age
         "I'm 5 weeks into training",
@@ -52,7 +55,10 @@ def test_vague_or_unrelated_messages_fill_nothing(text: str) -> None:
 
 
 def test_only_the_questions_it_knows_are_filled() -> None:
-    text = "I'm 41, went from 20 to 30 km a week, stairs and downhill both hurt"
+    text = (
+        "I'm 41, went from 20 to 30 km a week, stairs and downhill both hurt, it always starts at "
+        "about 6 km, ever since my longest run"
+    )
     found = volunteered_answers(text)
     assert set(found) == set(VOLUNTEERABLE)
     assert found == {
@@ -60,4 +66,6 @@ def test_only_the_questions_it_knows_are_filled() -> None:
         "weekly_change_pct": 50.0,
         "stairs_descent_pain": True,
         "downhill_worse": True,
+        "predictable_onset": True,
+        "training_changes": ["long_run_spike"],
     }
