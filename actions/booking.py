@@ -15,6 +15,7 @@ from actions.failures import reports_failures
 from actions.results import channel_of
 from actions.safety import CONFIRM_SLOT, confirm_pending
 from actions.slots import BOOKING_SLOTS, ignores_cleared_slots, triage_in_progress
+from bot.db.models import SITES
 from bot.db.repository import create_handoff
 from bot.db.session import run_in_session
 from bot.settings import get_settings
@@ -180,7 +181,7 @@ class ActionSubmitBooking(Action):
                     name=slots["booking_name"],
                     contact_kind=slots["booking_contact_kind"],
                     contact_value=slots["booking_contact"],
-                    site=site if site in ("kenmore", "jindalee") else None,
+                    site=site if site in SITES else None,
                     preferred_times=slots["booking_times"],
                     consent=True,
                     triage_id=slots.get("triage_id"),
@@ -199,7 +200,7 @@ class ActionSubmitBooking(Action):
             )
             return events
 
-        where = {"kenmore": " at Kenmore", "jindalee": " at Jindalee"}.get(site or "", "")
+        where = f" at {site.title()}" if site in SITES else ""
         dispatcher.utter_message(
             text=(
                 f"Thanks, {slots['booking_name']}. Reception has your request{where} and will "

@@ -383,19 +383,11 @@ def vignette_section(
     path: Path = PROJECT_ROOT / "tests" / "vignettes.tsv",
     reports: Path = PROJECT_ROOT / "reports",
 ) -> list[str]:
-    """'vignettes N/M correct' via ``bot.triage.vignettes`` + a PNG bar chart per outcome.
-
-    Imported lazily: while the module or the table does not exist yet, this says so and
-    returns, without failing the evaluation.
-    """
+    """'vignettes N/M correct' via ``bot.triage.vignettes`` + a PNG bar chart per outcome."""
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))
-    try:
-        from bot.triage.vignettes import check, load_vignettes
-    except ImportError as exc:
-        return [f"vignettes            skipped (bot.triage.vignettes not importable: {exc})"]
-    if not path.is_file():
-        return [f"vignettes            skipped ({rel(path)} not found)"]
+    from bot.triage.vignettes import check, load_vignettes
+
     try:
         vignettes = load_vignettes(path)
     except Exception as exc:  # a malformed table must not hide the NLU figures

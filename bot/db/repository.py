@@ -34,6 +34,7 @@ from bot.db.models import (
     Triage,
     utcnow,
 )
+from bot.triage.parsing import parse_contact
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +45,6 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 5
 REFERENCE_RE = re.compile(rf"^{REFERENCE_PREFIX}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
 _MAX_CODE_ATTEMPTS = 10
-
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
 
 
 def generate_reference_code() -> str:
@@ -144,10 +142,11 @@ def create_handoff(
     _require_choice("reason", reason, HANDOFF_REASONS)
     _require_choice("contact_kind", contact_kind, CONTACT_KINDS)
     contact_value = _require_text("contact_value", contact_value, 320)
-    if contact_kind == "email" and not _EMAIL_RE.match(contact_value):
-        raise ValueError("contact_value is not an email address")
-    if contact_kind == "phone" and not _PHONE_RE.match(re.sub(r"[\s()\-.]", "", contact_value)):
-        raise ValueError("contact_value is not a phone number")
+    # The same check the conversation uses (phonenumbers / email-validator), so nothing reaches
+    # reception that the booking form would have refused.
+    parsed = parse_contact(contact_value)
+    if parsed is None or parsed.kind != contact_kind:
+        raise ValueError(f"contact_value is not a valid {contact_kind}")
     site = (site or "").strip().lower() or None
     if site is not None:
         _require_choice("site", site, SITES)
