@@ -1,0 +1,82 @@
+"""The tracker store and lock store Rasa uses, chosen by environment variables.
+
+endpoints.yml names these two classes; `TRACKER_STORE` and `LOCK_STORE` (bot/settings.py,
+documented in .env.example) pick the backend, so one endpoints file serves one machine and a
+cluster:
+
+- `TRACKER_STORE=sqlite` (default): the SQLite file `TRACKER_DB`;
+  `TRACKER_STORE=postgresql`: the database `TRACKER_DB_NAME` on `TRACKER_DB_HOST:TRACKER_DB_PORT`
+  (created on first start when `TRACKER_DB_LOGIN_DB` is set). Both keep the erasure on request.
+- `LOCK_STORE=in_memory` (default, one Rasa server only) or `LOCK_STORE=redis` (`REDIS_*`):
+  required as soon as two Rasa servers share a tracker store, so one conversation's messages are
+  processed one at a time whichever server receives them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+
+from bot.settings import get_settings
+from components.tracker_store import ErasableSQLTrackerStore
+
+logger = logging.getLogger(__name__)
+
+TRACKER_STORES = ("sqlite", "postgresql")
+LOCK_STORES = ("in_memory", "redis")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    # ValueError, not AttributeError/ImportError: Rasa would silently fall back to an in-memory
+    # store on those, and a clinic must never lose conversations because of a typo.
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)} (see .env.example)")
+    return value
+
+
+def tracker_store_arguments() -> dict[str, Any]:
+    """Arguments of Rasa's SQLTrackerStore for the configured backend (no secrets logged)."""
+    settings = get_settings()
+    if _choice("TRACKER_STORE", settings.tracker_store, TRACKER_STORES) == "sqlite":
+        return {"dialect": "sqlite", "db": settings.tracker_db}
+    return {
+        "dialect": "postgresql",
+        "host": settings.tracker_db_host,
+        "port": settings.tracker_db_port,
+        "db": settings.tracker_db_name,
+        "username": settings.tracker_db_user,
+        "password": settings.tracker_db_password or None,
+        "login_db": settings.tracker_db_login_db or None,
+    }
+
+
+class ConfiguredTrackerStore(ErasableSQLTrackerStore):
+    """ErasableSQLTrackerStore on SQLite or PostgreSQL, as `TRACKER_STORE` says."""
+
+    def __init__(self, domain: Any = None, event_broker: Any = None, **_endpoint_kwargs: Any) -> None:
+        arguments = tracker_store_arguments()
+        logger.info("tracker store: %s", arguments["dialect"])
+        super().__init__(domain=domain, event_broker=event_broker, **arguments)
+
+
+class ConfiguredLockStore:
+    """Builds Rasa's in-memory or Redis lock store, as `LOCK_STORE` says.
+
+    Rasa creates a custom lock store as `Class(endpoint_config=...)`; the class returns Rasa's own
+    store object, so the locking itself is Rasa's, unchanged."""
+
+    def __new__(cls, endpoint_config: Any = None) -> LockStore:  # type: ignore[misc]
+        settings = get_settings()
+        if _choice("LOCK_STORE", settings.lock_store, LOCK_STORES) == "in_memory":
+            logger.info("lock store: in memory (one Rasa server only)")
+            return InMemoryLockStore()
+        logger.info("lock store: redis")
+        return RedisLockStore(
+            host=settings.redis_host,
+            port=settings.redis_port,
+            db=settings.redis_db,
+            password=settings.redis_password or None,
+            key_prefix="clinic",
+        )

@@ -1,0 +1,113 @@
+"""endpoints.yml's stores follow TRACKER_STORE and LOCK_STORE, on the real SQLite/PostgreSQL/Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.settings import get_settings
+from components.stores import ConfiguredLockStore, ConfiguredTrackerStore
+from tests.services import unavailable
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def roundtrip(store: ConfiguredTrackerStore) -> None:
+    sender = f"person-{uuid.uuid4().hex[:6]}"
+    events = [ActionExecuted("action_listen"), UserUttered("my knee hurts")]
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+    kept = asyncio.run(store.retrieve(sender))
+    assert [e.text for e in kept.events if isinstance(e, UserUttered)] == ["my knee hurts"]
+
+
+def test_sqlite_is_the_default_tracker_store(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.delenv("TRACKER_STORE", raising=False)
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.db"))
+    store = ConfiguredTrackerStore()
+    assert store.engine.dialect.name == "sqlite"
+    roundtrip(store)
+    assert (tmp_path / "tracker.db").exists()
+
+
+def test_postgresql_tracker_store_creates_its_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg2
+
+    url = urlparse(POSTGRES_URL.replace("+psycopg", ""))
+    name = f"tracker_stores_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg2.connect(
+            host=url.hostname, port=url.port or 5432, user=url.username or "postgres",
+            dbname=url.path.strip("/") or "postgres", connect_timeout=3,
+        )  # fmt: skip
+    except psycopg2.OperationalError as exc:
+        unavailable("postgres", f"PostgreSQL not reachable at {url.hostname}: {exc}")
+    admin.autocommit = True
+    for key, value in {
+        "TRACKER_STORE": "postgresql",
+        "TRACKER_DB_HOST": url.hostname or "127.0.0.1",
+        "TRACKER_DB_PORT": str(url.port or 5432),
+        "TRACKER_DB_NAME": name,
+        "TRACKER_DB_USER": url.username or "postgres",
+        "TRACKER_DB_PASSWORD": url.password or "",
+        "TRACKER_DB_LOGIN_DB": url.path.strip("/") or "postgres",
+    }.items():
+        monkeypatch.setenv(key, value)
+    store = None
+    try:
+        store = ConfiguredTrackerStore()
+        assert store.engine.dialect.name == "postgresql" and store.engine.url.database == name
+        roundtrip(store)
+    finally:
+        if store is not None:
+            store.engine.dispose()
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_a_misspelt_store_stops_rasa_instead_of_falling_back_to_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRACKER_STORE", "postgres")
+    with pytest.raises(ValueError, match="TRACKER_STORE"):
+        ConfiguredTrackerStore()
+    monkeypatch.setenv("LOCK_STORE", "memory")
+    get_settings.cache_clear()  # settings are read once per process
+    with pytest.raises(ValueError, match="LOCK_STORE"):
+        ConfiguredLockStore()
+
+
+def test_in_memory_lock_store_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOCK_STORE", raising=False)
+    assert isinstance(ConfiguredLockStore(), InMemoryLockStore)
+
+
+def test_redis_lock_store_serialises_one_conversation(monkeypatch: pytest.MonkeyPatch) -> None:
+    import redis
+
+    url = urlparse(REDIS_URL)
+    try:
+        redis.Redis(host=url.hostname, port=url.port or 6379, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        unavailable("redis", f"Redis not reachable at {REDIS_URL}: {exc}")
+    monkeypatch.setenv("LOCK_STORE", "redis")
+    monkeypatch.setenv("REDIS_HOST", url.hostname or "127.0.0.1")
+    monkeypatch.setenv("REDIS_PORT", str(url.port or 6379))
+    monkeypatch.setenv("REDIS_DB", url.path.strip("/") or "15")
+    store = ConfiguredLockStore()
+    assert isinstance(store, RedisLockStore)
+    conversation = f"lock-{uuid.uuid4().hex[:8]}"
+    first = store.issue_ticket(conversation, 10)
+    second = store.issue_ticket(conversation, 10)
+    lock = store.get_lock(conversation)
+    assert lock.now_serving == first and lock.is_locked(second)  # the second waits for the first
+    store.finish_serving(conversation, first)
+    assert store.get_lock(conversation).now_serving == second
+    store.finish_serving(conversation, second)
