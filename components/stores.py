@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.tracker_store import create_engine_kwargs
 
 from bot.settings import get_settings
 from components.tracker_store import ErasableSQLTrackerStore
@@ -36,10 +38,10 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def tracker_store_arguments() -> dict[str, Any]:
-    """Arguments of Rasa's SQLTrackerStore for the configured backend (no secrets logged)."""
+def tracker_store_arguments(backend: str | None = None) -> dict[str, Any]:
+    """Arguments of Rasa's SQLTrackerStore for `backend` (default: TRACKER_STORE)."""
     settings = get_settings()
-    if _choice("TRACKER_STORE", settings.tracker_store, TRACKER_STORES) == "sqlite":
+    if _choice("TRACKER_STORE", backend or settings.tracker_store, TRACKER_STORES) == "sqlite":
         return {"dialect": "sqlite", "db": settings.tracker_db}
     return {
         "dialect": "postgresql",
@@ -53,12 +55,23 @@ def tracker_store_arguments() -> dict[str, Any]:
 
 
 class ConfiguredTrackerStore(ErasableSQLTrackerStore):
-    """ErasableSQLTrackerStore on SQLite or PostgreSQL, as `TRACKER_STORE` says."""
+    """ErasableSQLTrackerStore on SQLite or PostgreSQL, as `TRACKER_STORE` (or the endpoint's
+    `backend:`, which endpoints.production.yml fixes) says."""
 
-    def __init__(self, domain: Any = None, event_broker: Any = None, **_endpoint_kwargs: Any) -> None:
-        arguments = tracker_store_arguments()
+    def __init__(
+        self, domain: Any = None, event_broker: Any = None, backend: str | None = None, **_endpoint: Any
+    ) -> None:
+        arguments = tracker_store_arguments(backend)
         logger.info("tracker store: %s", arguments["dialect"])
         super().__init__(domain=domain, event_broker=event_broker, **arguments)
+        if self.engine.dialect.name == "postgresql":
+            # Rasa's engine keeps pooled connections without checking them: after the database
+            # was unreachable for a moment, the next message of every server would fail on a dead
+            # connection. A ping on checkout (one round trip) makes the first message work again.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
 
 class ConfiguredLockStore:
@@ -69,7 +82,8 @@ class ConfiguredLockStore:
 
     def __new__(cls, endpoint_config: Any = None) -> LockStore:  # type: ignore[misc]
         settings = get_settings()
-        if _choice("LOCK_STORE", settings.lock_store, LOCK_STORES) == "in_memory":
+        backend = (getattr(endpoint_config, "kwargs", None) or {}).get("backend") or settings.lock_store
+        if _choice("LOCK_STORE", backend, LOCK_STORES) == "in_memory":
             logger.info("lock store: in memory (one Rasa server only)")
             return InMemoryLockStore()
         logger.info("lock store: redis")

@@ -64,6 +64,7 @@ def test_postgresql_tracker_store_creates_its_database(monkeypatch: pytest.Monke
     try:
         store = ConfiguredTrackerStore()
         assert store.engine.dialect.name == "postgresql" and store.engine.url.database == name
+        assert store.engine.pool._pre_ping  # a dead pooled connection is replaced, not used
         roundtrip(store)
     finally:
         if store is not None:
@@ -111,3 +112,18 @@ def test_redis_lock_store_serialises_one_conversation(monkeypatch: pytest.Monkey
     store.finish_serving(conversation, first)
     assert store.get_lock(conversation).now_serving == second
     store.finish_serving(conversation, second)
+
+
+def test_the_production_endpoints_fix_postgresql_and_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.utils.endpoints import read_endpoint_config
+
+    monkeypatch.setenv("ACTION_HOST", "127.0.0.1")
+    monkeypatch.setenv("ACTION_PORT", "5055")
+    tracker = read_endpoint_config("endpoints.production.yml", "tracker_store")
+    lock = read_endpoint_config("endpoints.production.yml", "lock_store")
+    assert (
+        tracker.type == "components.stores.ConfiguredTrackerStore"
+        and tracker.kwargs["backend"] == "postgresql"
+    )
+    monkeypatch.setenv("LOCK_STORE", "in_memory")  # the file wins over the variable
+    assert isinstance(ConfiguredLockStore(endpoint_config=lock), RedisLockStore)
