@@ -9,16 +9,25 @@ cluster:
   (created on first start when `TRACKER_DB_LOGIN_DB` is set). Both keep the erasure on request.
 - `LOCK_STORE=in_memory` (default, one Rasa server only) or `LOCK_STORE=redis` (`REDIS_*`):
   required as soon as two Rasa servers share a tracker store, so one conversation's messages are
-  processed one at a time whichever server receives them.
+  processed one at a time whichever server receives them. Rasa 3.6's RedisLockStore reads the
+  lock, changes it in Python and writes it back: two servers taking a ticket at the same moment
+  both get ticket 0 and process the two messages side by side (the second then works on a stale
+  tracker: one answer is lost). `AtomicRedisLockStore` makes each of those changes one Redis
+  transaction.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any
+from collections.abc import AsyncGenerator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
+import redis
 import sqlalchemy as sa
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 from rasa.core.tracker_store import create_engine_kwargs
 
 from bot.settings import get_settings
@@ -74,6 +83,88 @@ class ConfiguredTrackerStore(ErasableSQLTrackerStore):
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
 
+T = TypeVar("T")
+ATOMIC_RETRIES = 200
+WAIT_BETWEEN_TRIES_S = 0.05  # Rasa's 1 s would add up to a second to a message that waited
+
+
+class AtomicRedisLockStore(RedisLockStore):
+    """Rasa's Redis ticket lock, each read-change-write done atomically (WATCH/MULTI/EXEC)."""
+
+    def _atomically(
+        self, conversation_id: str, change: Callable[[TicketLock | None], tuple[TicketLock | None, T]]
+    ) -> T:
+        """Applies `change` to the stored lock (None: no lock); a None lock back deletes it.
+        Retried when another server changed the lock in between."""
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline() as pipe:
+            for _ in range(ATOMIC_RETRIES):
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(raw)) if raw else None
+                    lock, result = change(lock)
+                    pipe.multi()
+                    if lock is None:
+                        pipe.delete(key)
+                    else:
+                        pipe.set(key, lock.dumps())
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue
+        raise LockError(
+            f"Could not change the lock of conversation '{conversation_id}': too much contention."
+        )
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        def take(lock: TicketLock | None) -> tuple[TicketLock, int]:
+            lock = lock or self.create_lock(conversation_id)
+            return lock, lock.issue_ticket(lock_lifetime)
+
+        try:
+            return self._atomically(conversation_id, take)
+        except redis.RedisError as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    def update_lock(self, conversation_id: str) -> None:
+        def expire(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
+            if lock is not None:
+                lock.remove_expired_tickets()
+            return lock, None
+
+        self._atomically(conversation_id, expire)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        def finish(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
+            if lock is not None:
+                lock.remove_ticket_for(ticket_number)
+            return lock, None
+
+        self._atomically(conversation_id, finish)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        # finish this ticket and delete the lock if nobody waits, in one step: done separately, a
+        # ticket taken in between would be deleted with the lock
+        def finish_and_tidy(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
+            if lock is None:
+                return None, None
+            lock.remove_ticket_for(ticket_number)
+            return (lock if lock.is_someone_waiting() else None), None
+
+        self._atomically(conversation_id, finish_and_tidy)
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = WAIT_BETWEEN_TRIES_S,
+    ) -> AsyncGenerator[TicketLock, None]:
+        async with super().lock(conversation_id, lock_lifetime, WAIT_BETWEEN_TRIES_S) as ticket_lock:
+            yield ticket_lock
+
+
 class ConfiguredLockStore:
     """Builds Rasa's in-memory or Redis lock store, as `LOCK_STORE` says.
 
@@ -87,7 +178,7 @@ class ConfiguredLockStore:
             logger.info("lock store: in memory (one Rasa server only)")
             return InMemoryLockStore()
         logger.info("lock store: redis")
-        return RedisLockStore(
+        return AtomicRedisLockStore(
             host=settings.redis_host,
             port=settings.redis_port,
             db=settings.redis_db,

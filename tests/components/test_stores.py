@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
 from urllib.parse import urlparse
 
@@ -127,3 +128,78 @@ def test_the_production_endpoints_fix_postgresql_and_redis(monkeypatch: pytest.M
     )
     monkeypatch.setenv("LOCK_STORE", "in_memory")  # the file wins over the variable
     assert isinstance(ConfiguredLockStore(endpoint_config=lock), RedisLockStore)
+
+
+def redis_lock_store(monkeypatch: pytest.MonkeyPatch):
+    import redis
+
+    url = urlparse(REDIS_URL)
+    try:
+        redis.Redis(host=url.hostname, port=url.port or 6379, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        unavailable("redis", f"Redis not reachable at {REDIS_URL}: {exc}")
+    monkeypatch.setenv("LOCK_STORE", "redis")
+    monkeypatch.setenv("REDIS_HOST", url.hostname or "127.0.0.1")
+    monkeypatch.setenv("REDIS_PORT", str(url.port or 6379))
+    monkeypatch.setenv("REDIS_DB", url.path.strip("/") or "15")
+    get_settings.cache_clear()
+    return ConfiguredLockStore
+
+
+def test_tickets_taken_at_the_same_moment_by_many_servers_are_all_different(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make = redis_lock_store(monkeypatch)
+    stores = [make() for _ in range(8)]  # one per "server", each its own connection
+    conversation = f"race-{uuid.uuid4().hex[:8]}"
+    barrier = threading.Barrier(len(stores))
+    tickets: list[int] = []
+
+    def take(store) -> None:
+        barrier.wait()
+        for _ in range(5):
+            tickets.append(store.issue_ticket(conversation, 30))
+
+    threads = [threading.Thread(target=take, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(tickets) == list(range(40))  # Rasa's own RedisLockStore hands out duplicates here
+    assert len(stores[0].get_lock(conversation).tickets) == 40
+    stores[0].delete_lock(conversation)
+
+
+def test_messages_of_one_conversation_on_several_servers_never_overlap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make = redis_lock_store(monkeypatch)
+    conversation = f"overlap-{uuid.uuid4().hex[:8]}"
+    inside: list[int] = []
+    overlaps: list[int] = []
+    order: list[int] = []
+
+    async def message(store, number: int) -> None:
+        async with store.lock(conversation, 30):
+            inside.append(number)
+            if len(inside) > 1:
+                overlaps.append(number)
+            await asyncio.sleep(0.01)  # the work of one message
+            order.append(number)
+            inside.remove(number)
+
+    def server(number: int) -> None:
+        store = make()
+
+        async def messages() -> None:
+            await asyncio.gather(*(message(store, number * 10 + i) for i in range(3)))
+
+        asyncio.run(messages())
+
+    threads = [threading.Thread(target=server, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not overlaps and len(order) == 12
+    assert make().get_lock(conversation) is None  # the last one out tidied up
