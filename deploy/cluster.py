@@ -221,8 +221,14 @@ class Cluster:
         env = dict(self.env)
         if name == "web":
             env["WEB_PORT"] = str(self.web_port)
+        # own session: Ctrl+C reaches the supervisor only, which then stops everything in order
         process.popen = subprocess.Popen(
-            process.command, cwd=ROOT, env=env, stdout=process.log_handle, stderr=subprocess.STDOUT
+            process.command,
+            cwd=ROOT,
+            env=env,
+            stdout=process.log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_up(self, name: str, timeout: float = START_TIMEOUT_S) -> None:
