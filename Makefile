@@ -6,7 +6,7 @@ SHELL := /bin/bash
 help: ## list the commands
 	@echo "Usage: make <target>"
 	@echo
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 	@echo
 	@echo "Settings: copy .env.example to .env (optional; defaults work locally)."
 
@@ -34,3 +34,10 @@ migrate: setup ## upgrade the clinic database (DATABASE_URL) to the latest schem
 clean: ## remove trained models, results/ and reports/ (keeps environments, spaCy pipeline and var/)
 	rm -f models/*.tar.gz models/*.tar.gz.inputs
 	rm -rf results reports
+
+.PHONY: bench run-scaled
+bench: setup train ## benchmark against Rasa's starter assistant: reports/bench.md + plots (~25 min)
+	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_APP/bin/python" scripts/bench.py $(BENCH_ARGS)
+
+run-scaled: ## 2 Rasa + 2 action servers behind nginx on PostgreSQL and Redis (scripts/run_scaled.sh)
+	@bash scripts/run_scaled.sh
