@@ -28,7 +28,8 @@ import redis
 import sqlalchemy as sa
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
-from rasa.core.tracker_store import create_engine_kwargs
+from rasa.core.tracker_store import FailSafeTrackerStore, create_engine_kwargs
+from rasa.shared.exceptions import RasaException
 
 from bot.settings import get_settings
 from components.tracker_store import ErasableSQLTrackerStore
@@ -61,6 +62,39 @@ def tracker_store_arguments(backend: str | None = None) -> dict[str, Any]:
         "password": settings.tracker_db_password or None,
         "login_db": settings.tracker_db_login_db or None,
     }
+
+
+class TrackerStoreUnavailable(RasaException):
+    """The conversation store could not be read or written (the database is unreachable)."""
+
+
+def _refuse_to_fall_back(error: Exception) -> None:
+    logger.error("the tracker store is unreachable; this message is refused, not processed: %s", error)
+    raise TrackerStoreUnavailable(str(error)) from error
+
+
+_rasa_fail_safe_init = FailSafeTrackerStore.__init__
+
+
+def _fail_safe_init(
+    self: FailSafeTrackerStore,
+    tracker_store: Any,
+    on_tracker_store_error: Any = None,
+    *args: Any,
+    **kwargs: Any,
+) -> None:
+    # Rasa wraps every tracker store in FailSafeTrackerStore, which on a database error carries on
+    # with an empty in-memory conversation: the person is greeted as a stranger mid-triage and what
+    # they say then is forgotten once the database is back. For this store, an error stops the
+    # message instead; the guarded channels (components/channels.py) tell the person plainly, and
+    # the next message continues the stored conversation.
+    inner = getattr(tracker_store, "_tracker_store", tracker_store)  # Rasa's AwaitableTrackerStore
+    if on_tracker_store_error is None and isinstance(inner, ConfiguredTrackerStore):
+        on_tracker_store_error = _refuse_to_fall_back
+    _rasa_fail_safe_init(self, tracker_store, on_tracker_store_error, *args, **kwargs)
+
+
+FailSafeTrackerStore.__init__ = _fail_safe_init  # type: ignore[method-assign]
 
 
 class ConfiguredTrackerStore(ErasableSQLTrackerStore):

@@ -203,3 +203,26 @@ def test_messages_of_one_conversation_on_several_servers_never_overlap(
         thread.join(timeout=60)
     assert not overlaps and len(order) == 12
     assert make().get_lock(conversation) is None  # the last one out tidied up
+
+
+def test_an_unreachable_tracker_store_stops_the_message_instead_of_starting_over(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore
+
+    from components.stores import TrackerStoreUnavailable
+
+    monkeypatch.setenv("TRACKER_STORE", "sqlite")
+    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.db"))
+    store = ConfiguredTrackerStore()
+    wrapped = FailSafeTrackerStore(AwaitableTrackerStore(store))  # as Rasa's agent wraps it
+
+    async def unreachable(*_args, **_kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(store, "retrieve", unreachable)
+    monkeypatch.setattr(store, "save", unreachable)
+    with pytest.raises(TrackerStoreUnavailable):
+        asyncio.run(wrapped.retrieve("person"))  # Rasa's own would return None: a new conversation
+    with pytest.raises(TrackerStoreUnavailable):
+        asyncio.run(wrapped.save(DialogueStateTracker.from_events("person", [])))
