@@ -185,7 +185,7 @@ class Cluster:
     # --- nginx config ----------------------------------------------------------------------------
     def render_nginx(self) -> Path:
         def servers(ports: list[int]) -> str:
-            return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports)
+            return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in ports)
 
         user_line = ""
         if os.geteuid() == 0:  # nginx's workers drop root; let them use their temp folders
@@ -263,6 +263,23 @@ class Cluster:
                 self.wait_up(name)
         for name in names:
             self.wait_up(name)
+        # nginx skips a server for fail_timeout after it refused a connection: wait until requests
+        # through nginx reach the restarted servers again
+        if "nginx" in names or any(n.startswith("actions-") for n in names):
+            self._wait_through_nginx(f"http://127.0.0.1:{self.action_lb_port}/health")
+        if "nginx" in names or any(n.startswith("rasa-") for n in names):
+            self._wait_through_nginx(f"{self.rasa_url}/")
+
+    def _wait_through_nginx(self, url: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"{url} does not answer through nginx:\n{tail(self.workdir / 'nginx-error.log')}")
 
     def _names(self, prefix: str) -> list[str]:
         return [n for n in self.processes if n.startswith(prefix + "-")]
