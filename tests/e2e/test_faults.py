@@ -10,6 +10,7 @@ in the transcript, every finished triage and handoff stored exactly once.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -124,6 +125,28 @@ def tracker(cluster: Cluster, sender: str) -> dict:
 
 def user_texts(cluster: Cluster, sender: str) -> list[str]:
     return [e["text"] for e in tracker(cluster, sender)["events"] if e["event"] == "user"]
+
+
+def stored_user_texts(cluster: Cluster, sender: str) -> list[str]:
+    """The person's messages as the tracker store holds them (read directly: no Rasa server needed)."""
+    env = cluster.env
+    url = make_url("postgresql+psycopg://").set(
+        username=env["TRACKER_DB_USER"],
+        password=env["TRACKER_DB_PASSWORD"] or None,
+        host=env["TRACKER_DB_HOST"],
+        port=int(env["TRACKER_DB_PORT"]),
+        database=env["TRACKER_DB_NAME"],
+    )
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
+                {"s": sender},
+            )
+            return [json.loads(data)["text"] for (data,) in rows]
+    finally:
+        engine.dispose()
 
 
 def count_rows(cluster: Cluster, model, senders: list[str]) -> Counter:
@@ -294,4 +317,4 @@ def test_a_graceful_stop_finishes_the_message_in_flight(cluster: Cluster) -> Non
     thread.join(timeout=60)
     assert scaled.wait_stopped("rasa-2") == 0
     assert reply["r"] and not technical_message(reply["r"])  # answered in full before stopping
-    assert user_texts(scaled, sender) == ["hi", START[1]]
+    assert stored_user_texts(scaled, sender) == ["hi", START[1]]  # saved before the server stopped
