@@ -622,8 +622,9 @@ def write_report(results, memory, extra, args, elapsed: float, notes: list[str])
     starter = results["starter"]
     w("# Benchmark (`make bench`)\n\n")
     w(
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPU cores, load average before the run "
-        f"{os.getloadavg()[0]:.1f}; every figure is the median of {args.runs} runs; {elapsed / 60:.0f} min in all.\n"
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPU cores, load average over the "
+        f"last 15 min {os.getloadavg()[2]:.1f} (other work on the machine counts); every figure is the median "
+        f"of {args.runs} runs; {elapsed / 60:.0f} min in all.\n"
         "Simulated patients do whole triages over REST (free text and buttons; 30 % go on to book); the starter "
         "assistant (`rasa init`, default config, in-memory tracker store) runs its own moodbot conversation.\n\n"
     )
