@@ -1,16 +1,16 @@
 # Physio triage assistant — every command a person or CI needs. `make` alone lists them.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help run test chat eval setup train migrate clean user retention
+.PHONY: help run test chat eval setup train migrate clean user retention bench run-scaled
 
 help: ## list the commands
 	@echo "Usage: make <target>"
 	@echo
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 	@echo
 	@echo "Settings: copy .env.example to .env (optional; defaults work locally)."
 
-run: ## set up, train if the data changed, migrate, start Rasa + action server (honcho)
+run: ## set up, train if the data changed, migrate, start Rasa, actions, web app (+ Telegram when configured)
 	@bash scripts/run.sh
 
 test: ## set up, train if changed, validate data, run unit / NLU / story / end-to-end tests
@@ -41,3 +41,9 @@ user: setup ## create a reception account or reset its password: make user NAME=
 
 retention: setup ## delete triages, handoffs and conversations older than RETENTION_DAYS (DRY_RUN=1 to count only)
 	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_APP/bin/python" -m bot.db.migrate >/dev/null && "$$VENV_APP/bin/python" -m bot.db.retention $(if $(DRY_RUN),--dry-run)
+
+bench: setup train ## benchmark against Rasa's starter assistant: reports/bench.md + plots (~25 min)
+	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_APP/bin/python" scripts/bench.py $(BENCH_ARGS)
+
+run-scaled: ## 2 Rasa + 2 action servers behind nginx on PostgreSQL and Redis (scripts/run_scaled.sh)
+	@bash scripts/run_scaled.sh

@@ -76,6 +76,8 @@ class Settings:
     tracker_db_user: str
     tracker_db_password: str
     tracker_db_login_db: str
+    tracker_store: str  # sqlite | postgresql (endpoints.yml, components/stores.py)
+    lock_store: str  # in_memory | redis (endpoints.yml, components/stores.py)
     # --- Redis lock store (endpoints.production.yml) ---
     redis_host: str
     redis_port: int
@@ -133,6 +135,8 @@ def _read() -> Settings:
         tracker_db_user=_str("TRACKER_DB_USER", "postgres"),
         tracker_db_password=_str("TRACKER_DB_PASSWORD", ""),
         tracker_db_login_db=_str("TRACKER_DB_LOGIN_DB", "postgres"),
+        tracker_store=_str("TRACKER_STORE", "sqlite"),
+        lock_store=_str("LOCK_STORE", "in_memory"),
         redis_host=_str("REDIS_HOST", "127.0.0.1"),
         redis_port=_int("REDIS_PORT", 6379),
         redis_db=_int("REDIS_DB", 1),

@@ -1,0 +1,1 @@
+"""Deployment: the scaled setup on one machine (cluster.py) and its nginx template."""
