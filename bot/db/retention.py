@@ -76,14 +76,15 @@ def purge_clinic(session: Session, cutoff: datetime, *, dry_run: bool = False) -
 
 
 def tracker_store_url(settings: Settings) -> str:
-    """The SQLAlchemy URL of Rasa's tracker store, from the endpoints file Rasa runs with."""
+    """The SQLAlchemy URL of Rasa's tracker store: TRACKER_STORE (endpoints.yml), unless the
+    endpoints file Rasa runs with names a dialect itself (endpoints.production.yml)."""
     endpoints = Path(settings.rasa_endpoints)
     if not endpoints.is_absolute():
         endpoints = PROJECT_ROOT / endpoints
-    dialect = "sqlite"
+    dialect = settings.tracker_store
     section = re.search(r"^tracker_store:\s*\n((?:[ \t]+.*\n?|\s*\n)*)", endpoints.read_text(), re.MULTILINE)
     if section:
-        found = re.search(r"^\s+dialect:\s*([\w+]+)", section.group(1), re.MULTILINE)
+        found = re.search(r"^\s+(?:backend|dialect):\s*([\w+]+)", section.group(1), re.MULTILINE)
         dialect = found.group(1) if found else dialect
     if dialect == "sqlite":
         return f"sqlite:///{settings.tracker_db}"

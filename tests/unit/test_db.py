@@ -837,6 +837,10 @@ def test_retention_finds_the_tracker_store_rasa_uses(monkeypatch, tmp_path):
     monkeypatch.setenv("RASA_ENDPOINTS", "endpoints.yml")
     get_settings.cache_clear()
     assert tracker_store_url(get_settings()) == f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setenv("TRACKER_STORE", "postgresql")  # endpoints.yml follows TRACKER_STORE
+    get_settings.cache_clear()
+    assert tracker_store_url(get_settings()).startswith("postgresql+psycopg://")
+    monkeypatch.setenv("TRACKER_STORE", "sqlite")
     monkeypatch.setenv("RASA_ENDPOINTS", "endpoints.production.yml")
     monkeypatch.setenv("TRACKER_DB_HOST", "db.internal")
     monkeypatch.setenv("TRACKER_DB_NAME", "rasa_tracker")
