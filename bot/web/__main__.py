@@ -14,7 +14,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     # access_log off: URLs can carry search terms (names, phone numbers) typed at reception.
-    uvicorn.run(create_app(), host=settings.web_host, port=settings.web_port, access_log=False)
+    # ws="none": no WebSocket routes here (Socket.IO goes to Rasa), and uvicorn's websockets
+    # backend does not import with the websockets 10 that rasa-sdk pins in the same environment.
+    uvicorn.run(create_app(), host=settings.web_host, port=settings.web_port, access_log=False, ws="none")
 
 
 if __name__ == "__main__":
