@@ -135,7 +135,10 @@ def valid_session_id(value: Any) -> bool:
 class GuardedSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> str:
-        return "socketio"
+        # The website widget: the input channel the actions read and store with each row
+        # (docs/contracts.md). The Socket.IO path stays /socket.io; Rasa's small health route
+        # moves to /webhooks/web/.
+        return "web"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(guard(on_new_message))

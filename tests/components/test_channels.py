@@ -172,3 +172,21 @@ def test_a_socket_cannot_speak_in_a_conversation_it_did_not_join(monkeypatch: py
     reply = asyncio.run(_talk(monkeypatch, script, recording))
     assert reply == {"text": "echo: hi"}
     assert heard == [heard[0]] and heard[0] != "telegram-42"
+
+
+def test_widget_messages_carry_the_web_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored triages and handoffs take their channel from here (docs/contracts.md)."""
+    channels_seen: list[str | None] = []
+
+    async def recording(message: UserMessage) -> None:
+        channels_seen.append(message.input_channel)
+        await _echo(message)
+
+    async def script(client: socketio.AsyncClient) -> dict:
+        confirmed, replies = _collector(client)
+        await client.emit("session_request", {})
+        await client.emit("user_uttered", {"message": "hi", "session_id": await confirmed.get()})
+        return await replies.get()
+
+    asyncio.run(_talk(monkeypatch, script, recording))
+    assert channels_seen == ["web"]
