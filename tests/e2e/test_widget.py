@@ -221,6 +221,8 @@ def test_full_triage_by_clicking_buttons_is_stored_with_channel_web(stack: Stack
         }"""
     )
     assert len(sets) >= 8 and set(sets) == {0}
+    REPORTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(REPORTS / "widget-desktop.png"))
     expect(page.locator(".cc-from-bot time").first).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
 
 
@@ -447,3 +449,87 @@ def test_measure_size_and_time_to_first_message(stack: Stack, browser: Browser) 
     Path(REPORTS / "widget_metrics.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     assert len(first_reply_ms) == 5  # every fresh visitor got an answer
+
+
+def test_the_clinic_config_sets_title_colour_position_and_greeting(
+    stack: Stack, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    config = (
+        "window.ClinicChat = { title: 'Ask a physio', primaryColor: '#ffd24d', position: 'left',"
+        " greetingDelayMs: 0, socketUrl: 'javascript:alert(1)' };"
+    )
+    page.route(
+        "**/widget/demo-config.js",
+        lambda route: route.fulfill(body=config, content_type="application/javascript"),
+    )
+    page.goto(stack.web_url + "/")
+    expect(launcher(page)).to_have_text(re.compile("Ask a physio"))
+    expect(launcher(page)).to_have_accessible_name(re.compile("chat", re.I))  # even without the word
+    colours = launcher(page).evaluate("b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).color]")
+    assert colours == ["rgb(255, 210, 77)", "rgb(17, 17, 17)"]  # dark text on a light colour: AA
+    box = launcher(page).bounding_box()
+    assert box is not None and box["x"] < 100  # bottom left
+    teaser = page.locator(".cc-teaser")
+    expect(teaser).to_be_visible()  # the greeting, at once (delay 0)
+    page.locator(".cc-teaser-open").click()
+    expect(textbox(page)).to_be_focused()
+    expect(teaser).to_be_hidden()
+    expect(page.get_by_role("dialog")).to_have_accessible_name("Ask a physio")
+    before = bot_count(page)
+    click_an_answer(page)  # the bad socketUrl was ignored: the default one answers
+    wait_for_bot_after(page, before)
+
+
+def test_start_over_goes_back_to_the_first_question(stack: Stack, page: Page) -> None:
+    open_chat(page)
+    click_an_answer(page)
+    wait_for_bot_after(page, 1)
+    settle(page)
+    first_question = enabled_choices(page).all_text_contents()
+    before = bot_count(page)
+    click_an_answer(page)
+    wait_for_bot_after(page, before)
+    settle(page)
+    before = bot_count(page)
+    page.get_by_role("button", name="Start over").click()
+    wait_for_bot_after(page, before)
+    settle(page)
+    expect(enabled_choices(page)).to_have_text(first_question)
+
+
+def test_delete_my_data_asks_then_erases_the_transcript(stack: Stack, page: Page) -> None:
+    open_chat(page)
+    textbox(page).fill("hi")
+    textbox(page).press("Enter")
+    wait_for_bot_after(page, 1)
+    settle(page)
+    sid = session_id(page)
+    before = bot_count(page)
+    page.get_by_role("button", name="Delete my data").click()
+    wait_for_bot_after(page, before)
+    settle(page)
+    confirm = page.locator(".cc-choices").last.locator(".cc-choice:not([disabled])")
+    expect(confirm.first).to_have_text(re.compile("^Yes", re.I))  # it asks first
+    before = bot_count(page)
+    confirm.first.click()
+    wait_for_bot_after(page, before)
+    settle(page)
+    history = page.request.post(stack.web_url + "/widget/api/history", data={"session_id": sid}).json()
+    assert [m for m in history["messages"] if m["sender"] == "user"] == []  # the transcript is gone
+
+
+def test_action_server_down_gets_a_plain_answer_with_the_phone_number(stack: Stack, page: Page) -> None:
+    open_chat(page)
+    click_an_answer(page)
+    wait_for_bot_after(page, 1)
+    settle(page)
+    stack.stop_process("actions")
+    try:
+        before = bot_count(page)
+        textbox(page).fill("on the outside of my right knee")
+        textbox(page).press("Enter")
+        wait_for_bot_after(page, before)
+        expect(page.locator(".cc-from-bot .cc-text").last).to_contain_text("(07) 3555 0100")
+    finally:
+        stack.start_actions()
