@@ -311,6 +311,8 @@ def test_the_whole_triage_works_from_the_keyboard(stack: Stack, page: Page) -> N
         if "cc-launcher" in focused(page)["cls"]:
             break
     assert "cc-launcher" in focused(page)["cls"], "Tab never reached the chat launcher"
+    ring = launcher(page).evaluate("b => [getComputedStyle(b).outlineStyle, getComputedStyle(b).boxShadow]")
+    assert ring[0] == "solid" and "rgb(17, 17, 17)" in ring[1]  # the focus is visible
     page.keyboard.press("Enter")
     expect(textbox(page)).to_be_focused()
     page.keyboard.press("Escape")
