@@ -535,3 +535,30 @@ def test_action_server_down_gets_a_plain_answer_with_the_phone_number(stack: Sta
         expect(page.locator(".cc-from-bot .cc-text").last).to_contain_text("(07) 3555 0100")
     finally:
         stack.start_actions()
+
+
+def test_one_script_tag_on_another_sites_page(stack: Stack, context: BrowserContext) -> None:
+    """The clinic's own site is another origin: the tag, the config object inline (that site's
+    choice), replies over the socket and history restored through CORS after a reload."""
+    # Another origin (host and port differ from the web app's). Chromium lets a page reach a
+    # loopback server only from a secure context and with the "local network" permission; on
+    # the internet the clinic's site and the web app are both public, so neither applies there.
+    site = "http://localhost:9/clinic"
+    context.grant_permissions(["local-network-access"])
+    html = f"""<!doctype html><html lang="en"><head><title>Clinic</title>
+        <script>window.ClinicChat = {{ title: "Chat with the clinic", greetingDelayMs: null }};</script>
+        <script src="{stack.web_url}/widget.js" async></script></head>
+        <body><main><h1>Our clinic</h1></main></body></html>"""
+    page = context.new_page()
+    page.route(site, lambda route: route.fulfill(body=html, content_type="text/html"))
+    page.goto(site)
+    expect(launcher(page)).to_have_text(re.compile("Chat with the clinic"))
+    open_chat(page)
+    before = bot_count(page)
+    click_an_answer(page)
+    wait_for_bot_after(page, before)
+    settle(page)
+    said = page.locator(".cc-from-bot .cc-text").all_text_contents()
+    page.reload()
+    expect(page.locator(".cc-from-bot .cc-text")).to_have_text(said[1:])  # all but the local greeting
+    expect(page.locator(".cc-from-user .cc-text")).to_have_count(1)
