@@ -267,28 +267,40 @@ def test_a_message_typed_while_rasa_is_down_is_sent_when_it_is_back(stack: Stack
     wait_for_bot_after(page, 1)
     settle(page)
     sid = session_id(page)
+    asked = page.locator(".cc-from-bot .cc-text").all_text_contents()[1:]  # all but the greeting
+    kept = "on the outside of my right knee"
     stack.stop_process("rasa")
     try:
         notice = page.get_by_role("alert")
         expect(notice).to_contain_text("(07) 3555 0100")  # the clinic's phone (stack settings)
         expect(notice).to_contain_text("000")
-        before = bot_count(page)
-        textbox(page).fill("on the outside of my right knee")
+        textbox(page).fill(kept)
         textbox(page).press("Enter")
-        pending = page.locator(".cc-from-user").last
-        expect(pending.locator(".cc-pending")).to_be_visible()
-        expect(pending.locator(".cc-pending")).to_contain_text("Not sent yet")
+        expect(page.locator(".cc-from-user").last.locator(".cc-pending")).to_contain_text("Not sent yet")
+        page.reload()  # even a reload while Rasa is away loses nothing
+        expect(page.locator(".cc-from-user .cc-text").last).to_have_text(kept)
+        expect(page.locator(".cc-from-user").last.locator(".cc-pending")).to_be_visible()
+        expect(page.get_by_role("alert")).to_contain_text("(07) 3555 0100")
     finally:
         stack.start_rasa()
-    # socket.io reconnects by itself (with backoff); the kept message goes, and is answered
-    expect(pending.locator(".cc-pending")).to_have_count(0)
-    wait_for_bot_after(page, before)
+    # socket.io reconnects by itself (with backoff): the history comes back, the kept message
+    # goes, and the assistant answers it
+    page.wait_for_function(
+        """kept => {
+            const root = document.getElementById('clinic-chat-widget').shadowRoot;
+            const messages = [...root.querySelectorAll('.cc-msg')];
+            const mine = messages.map(m => m.classList.contains('cc-from-user')).lastIndexOf(true);
+            return mine >= 0 && messages[mine].textContent.includes(kept) && !root.querySelector('.cc-pending')
+                && messages.slice(mine + 1).some(m => m.classList.contains('cc-from-bot'));
+        }""",
+        arg=kept,
+    )
+    for text in asked:
+        expect(page.locator(".cc-from-bot .cc-text").filter(has_text=text).first).to_be_visible()
     expect(page.get_by_role("alert")).to_be_hidden()
     assert session_id(page) == sid
     history = page.request.post(stack.web_url + "/widget/api/history", data={"session_id": sid}).json()
-    assert "on the outside of my right knee" in [
-        m["text"] for m in history["messages"] if m["sender"] == "user"
-    ]
+    assert [m["text"] for m in history["messages"] if m["sender"] == "user"].count(kept) == 1  # sent once
 
 
 def test_markup_in_messages_stays_text(stack: Stack, page: Page) -> None:

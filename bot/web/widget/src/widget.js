@@ -44,6 +44,7 @@ function startWidget(server, scriptUrl) {
   let ready = false; // connected, and in the session's room
   let started = false;
   let typingTimer = null;
+  let historyShown = false;
 
   function setTyping(show) {
     clearTimeout(typingTimer);
@@ -113,13 +114,14 @@ function startWidget(server, scriptUrl) {
     socket.on("connect", () => {
       socket.emit("session_request", { session_id: sessionId });
     });
-    socket.on("session_confirm", (confirmed) => {
+    socket.on("session_confirm", async (confirmed) => {
       const id = typeof confirmed === "string" ? confirmed : confirmed && confirmed.session_id;
       if (typeof id !== "string") return;
       sessionId = id;
       storage.setSessionId(id);
-      ready = true;
       ui.showNotice("");
+      if (!historyShown) historyShown = await showHistory(); // it failed while Rasa was away
+      ready = socket.connected;
       flush();
     });
     socket.on("bot_uttered", (message) => {
@@ -140,29 +142,47 @@ function startWidget(server, scriptUrl) {
     });
   }
 
-  async function start() {
-    if (started) return;
-    started = true;
-    const restored = queue.slice(); // typed before a reload, not sent yet
-    if (sessionId) {
-      try {
-        const history = await fetchHistory(new URL("api/history", assets).href, sessionId);
-        history.forEach((m, index) => {
-          const at = typeof m.timestamp === "number" ? m.timestamp * 1000 : Date.now();
-          if (m.sender === "user") ui.addUser(m.text, at);
-          else showBot(m, at, index === history.length - 1 && restored.length === 0);
-        });
-      } catch (_) {
-        ui.showNotice("Earlier messages couldn't be loaded just now; you can carry on here.");
-      }
-    } else if (queue.length === 0) {
-      ui.addBot(INTRO, Date.now());
-      ui.addChoices(STARTERS, choose);
+  // The conversation so far, then anything typed but not sent yet. Returns false when the web
+  // app (or Rasa behind it) can't be reached; it is tried again once the socket is back.
+  async function showHistory() {
+    let history;
+    try {
+      history = await fetchHistory(new URL("api/history", assets).href, sessionId);
+    } catch (_) {
+      return false;
     }
-    for (const item of restored) {
+    ui.clearLog();
+    history.forEach((m, index) => {
+      const at = typeof m.timestamp === "number" ? m.timestamp * 1000 : Date.now();
+      if (m.sender === "user") ui.addUser(m.text, at);
+      else showBot(m, at, index === history.length - 1 && queue.length === 0);
+    });
+    for (const item of queue) {
       const bubble = ui.addUser(item.label, item.at || Date.now());
       ui.setPending(bubble, true);
       pendingBubbles.set(item, bubble);
+    }
+    return true;
+  }
+
+  async function start() {
+    if (started) return;
+    started = true;
+    if (sessionId) {
+      historyShown = await showHistory();
+    } else {
+      historyShown = true;
+      if (queue.length === 0) {
+        ui.addBot(INTRO, Date.now());
+        ui.addChoices(STARTERS, choose);
+      }
+    }
+    if (!historyShown) {
+      for (const item of queue) {
+        const bubble = ui.addUser(item.label, item.at || Date.now());
+        ui.setPending(bubble, true);
+        pendingBubbles.set(item, bubble);
+      }
     }
     connect();
   }
