@@ -153,6 +153,9 @@ class GuardedSocketIOInput(SocketIOInput):
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = requested if valid_session_id(requested) else uuid.uuid4().hex
             if self.session_persistence:
+                previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+                if previous and previous != session_id:  # one conversation per socket
+                    await sio.leave_room(sid, previous, namespace=namespace)
                 # Awaited, and before the confirmation: the browser sends its first message as
                 # soon as it is confirmed, and the replies go to this room.
                 await sio.enter_room(sid, session_id, namespace=namespace)
