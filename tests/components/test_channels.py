@@ -190,3 +190,28 @@ def test_widget_messages_carry_the_web_channel(monkeypatch: pytest.MonkeyPatch) 
 
     asyncio.run(_talk(monkeypatch, script, recording))
     assert channels_seen == ["web"]
+
+
+def test_a_socket_asking_for_another_session_leaves_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+
+    async def script(client: socketio.AsyncClient) -> list[str]:
+        confirmed, _ = _collector(client)
+        for requested in (first, second):
+            await client.emit("session_request", {"session_id": requested})
+            await confirmed.get()
+        return [room for room in rooms_of(client) if room in (first, second)]
+
+    def rooms_of(client: socketio.AsyncClient) -> list[str]:
+        return list(server_sio[0].rooms(client.get_sid("/"), namespace="/"))
+
+    server_sio: list = []
+    original = channels.GuardedSocketIOInput.blueprint
+
+    def keep_server(self, on_new_message):
+        blueprint = original(self, on_new_message)
+        server_sio.append(self.sio)
+        return blueprint
+
+    monkeypatch.setattr(channels.GuardedSocketIOInput, "blueprint", keep_server)
+    assert asyncio.run(_talk(monkeypatch, script)) == [second]

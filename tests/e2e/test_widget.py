@@ -403,7 +403,10 @@ def test_a_360_px_phone_has_no_sideways_scroll(stack: Stack, browser: Browser) -
         page.goto(stack.web_url + "/")
         expect(launcher(page)).to_be_visible()
         overflow = "document.documentElement.scrollWidth - window.innerWidth"
+        expect(page.locator(".cc-teaser")).to_be_visible()  # the demo's greeting, after its delay
         assert page.evaluate(overflow) <= 0
+        REPORTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(REPORTS / "widget-360px-closed.png"))
         open_chat(page)
         click_an_answer(page)
         wait_for_bot_after(page, 1)
