@@ -4,11 +4,19 @@ If the action server is down, Rasa logs the failed action and carries on silentl
 would see nothing, or half an answer. These channels process every message as usual (so nothing
 is lost from the transcript), then, if the action server can't be reached or no reply was
 produced, add one plain message saying so, with the clinic's phone number and 000.
+
+The Socket.IO channel (the website widget) also replaces two of Rasa's event handlers: Rasa
+3.6.21 calls `enter_room` without awaiting it (a coroutine since python-socketio 5), so with
+session persistence no reply ever reached the browser; and it accepted a message for any
+conversation id a socket named. Here a socket joins its session's room before the session is
+confirmed, and may only speak in the session it joined.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -115,10 +123,55 @@ class GuardedRestInput(RestInput):
         return super().blueprint(guard(on_new_message))
 
 
+# The widget's session ids: uuid4().hex, made here. Anything else a browser sends (another
+# channel's sender id such as "telegram-42", markup, a path) is replaced by a new id.
+SESSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def valid_session_id(value: Any) -> bool:
+    return isinstance(value, str) and SESSION_ID_RE.fullmatch(value) is not None
+
+
 class GuardedSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> str:
-        return "socketio"
+        # The website widget: the input channel the actions read and store with each row
+        # (docs/contracts.md). The Socket.IO path stays /socket.io; Rasa's small health route
+        # moves to /webhooks/web/.
+        return "web"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return super().blueprint(guard(on_new_message))
+        blueprint = super().blueprint(guard(on_new_message))
+        sio = self.sio
+        assert sio is not None  # set by SocketIOInput.blueprint
+        namespace = self.namespace or "/"
+        rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
+
+        # Registering again under the same event name replaces Rasa's handler.
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = requested if valid_session_id(requested) else uuid.uuid4().hex
+            if self.session_persistence:
+                previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+                if previous and previous != session_id:  # one conversation per socket
+                    await sio.leave_room(sid, previous, namespace=namespace)
+                # Awaited, and before the confirmation: the browser sends its first message as
+                # soon as it is confirmed, and the replies go to this room.
+                await sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
+                logger.warning("ignored a malformed Socket.IO message")
+                return
+            if self.session_persistence:
+                session = await sio.get_session(sid, namespace=namespace)
+                if not session.get("session_id") or data.get("session_id") != session["session_id"]:
+                    logger.warning("ignored a Socket.IO message for a session its socket did not join")
+                    return
+            await rasa_handle_message(sid, data)
+
+        return blueprint

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import uuid
+from typing import Any
 
 import pytest
+import socketio
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from components import channels
@@ -59,3 +63,155 @@ def test_the_clinic_phone_comes_from_the_settings(monkeypatch: pytest.MonkeyPatc
 def test_a_closed_port_counts_as_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9")  # discard port: nothing listens
     assert asyncio.run(channels.action_server_up()) is False
+
+
+# --- the Socket.IO channel (website widget) over a real Sanic server and Socket.IO client ---
+
+SOCKET_TIMEOUT_S = 20
+
+
+async def _serve_socketio(on_new_message, unused_port: int):
+    """Rasa's blueprint for the guarded Socket.IO channel (as in credentials.yml) on a real server."""
+    from sanic import Sanic
+
+    channel = channels.GuardedSocketIOInput.from_credentials(
+        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+    )
+    Sanic.test_mode = True
+    app = Sanic(f"socketio_test_{uuid.uuid4().hex[:8]}")
+    app.blueprint(channel.blueprint(on_new_message))
+    server = await app.create_server(host="127.0.0.1", port=unused_port, return_asyncio_server=True)
+    await server.startup()
+    return server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _echo(message: UserMessage) -> None:
+    await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
+
+
+async def _talk(monkeypatch: pytest.MonkeyPatch, script, on_new_message=_echo) -> Any:
+    async def up() -> bool:
+        return True
+
+    monkeypatch.setattr(channels, "action_server_up", up)
+    port = _free_port()
+    server = await _serve_socketio(on_new_message, port)
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        # Long-polling: Rasa's aiohttp is too old for python-socketio's websocket client; the
+        # browser test (tests/e2e/test_widget.py) covers the websocket transport.
+        await client.connect(f"http://127.0.0.1:{port}", transports=["polling"], socketio_path="/socket.io")
+        return await asyncio.wait_for(script(client), SOCKET_TIMEOUT_S)
+    finally:
+        # abort: a polite disconnect waits for the open long-poll (up to 25 s).
+        await client.eio.disconnect(abort=True)
+        server.close()
+        await server.wait_closed()
+
+
+def _collector(client: socketio.AsyncClient) -> tuple[asyncio.Queue, asyncio.Queue]:
+    confirmed: asyncio.Queue = asyncio.Queue()
+    replies: asyncio.Queue = asyncio.Queue()
+    client.on("session_confirm", confirmed.put)
+    client.on("bot_uttered", replies.put)
+    return confirmed, replies
+
+
+def test_a_socketio_reply_reaches_the_session_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa 3.6.21 alone never delivers this reply (enter_room was not awaited)."""
+
+    async def script(client: socketio.AsyncClient) -> tuple[str, dict]:
+        confirmed, replies = _collector(client)
+        await client.emit("session_request", {"session_id": None})
+        session_id = await confirmed.get()
+        await client.emit("user_uttered", {"message": "hello", "session_id": session_id})
+        return session_id, await replies.get()
+
+    session_id, reply = asyncio.run(_talk(monkeypatch, script))
+    assert channels.valid_session_id(session_id)
+    assert reply == {"text": "echo: hello"}
+
+
+def test_a_known_session_id_is_kept_and_a_foreign_one_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = uuid.uuid4().hex
+
+    async def script(client: socketio.AsyncClient) -> list[str]:
+        confirmed, _ = _collector(client)
+        ids = []
+        for requested in (kept, "telegram-42", "<script>", None):
+            await client.emit("session_request", {"session_id": requested})
+            ids.append(await confirmed.get())
+        return ids
+
+    ids = asyncio.run(_talk(monkeypatch, script))
+    assert ids[0] == kept
+    assert all(channels.valid_session_id(i) and i != kept for i in ids[1:])
+
+
+def test_a_socket_cannot_speak_in_a_conversation_it_did_not_join(monkeypatch: pytest.MonkeyPatch) -> None:
+    heard: list[str] = []
+
+    async def recording(message: UserMessage) -> None:
+        heard.append(message.sender_id)
+        await _echo(message)
+
+    async def script(client: socketio.AsyncClient) -> dict:
+        confirmed, replies = _collector(client)
+        await client.emit("session_request", {})
+        session_id = await confirmed.get()
+        await client.emit("user_uttered", {"message": "delete my data", "session_id": "telegram-42"})
+        await client.emit("user_uttered", {"message": "hi", "session_id": session_id})
+        return await replies.get()
+
+    reply = asyncio.run(_talk(monkeypatch, script, recording))
+    assert reply == {"text": "echo: hi"}
+    assert heard == [heard[0]] and heard[0] != "telegram-42"
+
+
+def test_widget_messages_carry_the_web_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored triages and handoffs take their channel from here (docs/contracts.md)."""
+    channels_seen: list[str | None] = []
+
+    async def recording(message: UserMessage) -> None:
+        channels_seen.append(message.input_channel)
+        await _echo(message)
+
+    async def script(client: socketio.AsyncClient) -> dict:
+        confirmed, replies = _collector(client)
+        await client.emit("session_request", {})
+        await client.emit("user_uttered", {"message": "hi", "session_id": await confirmed.get()})
+        return await replies.get()
+
+    asyncio.run(_talk(monkeypatch, script, recording))
+    assert channels_seen == ["web"]
+
+
+def test_a_socket_asking_for_another_session_leaves_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+
+    async def script(client: socketio.AsyncClient) -> list[str]:
+        confirmed, _ = _collector(client)
+        for requested in (first, second):
+            await client.emit("session_request", {"session_id": requested})
+            await confirmed.get()
+        return [room for room in rooms_of(client) if room in (first, second)]
+
+    def rooms_of(client: socketio.AsyncClient) -> list[str]:
+        return list(server_sio[0].rooms(client.get_sid("/"), namespace="/"))
+
+    server_sio: list = []
+    original = channels.GuardedSocketIOInput.blueprint
+
+    def keep_server(self, on_new_message):
+        blueprint = original(self, on_new_message)
+        server_sio.append(self.sio)
+        return blueprint
+
+    monkeypatch.setattr(channels.GuardedSocketIOInput, "blueprint", keep_server)
+    assert asyncio.run(_talk(monkeypatch, script)) == [second]
