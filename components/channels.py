@@ -14,8 +14,10 @@ confirmed, and may only speak in the session it joined.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,11 +27,15 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
+from sanic.exceptions import Forbidden
+from sanic.request import Request
 
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
+# Conversation ids of the Telegram relay's channel; no other channel may use them.
+TELEGRAM_SENDER_PREFIX = "telegram-"
 HEALTH_TIMEOUT_S = 2.0
 
 
@@ -46,16 +52,28 @@ def action_server_health_url() -> str:
     return get_settings().action_server_url.rstrip("/") + "/health"
 
 
+# A healthy answer is trusted for this long, so a busy server does not add a health request to
+# every message; an unhealthy one is asked again every time (the person must hear about it).
+HEALTHY_FOR_S = 2.0
+_last_healthy = float("-inf")
+
+
 async def action_server_up() -> bool:
+    global _last_healthy
+    if time.monotonic() - _last_healthy < HEALTHY_FOR_S:
+        return True
     try:
         timeout = aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S)
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
             session.get(action_server_health_url()) as response,
         ):
-            return response.status == 200
-    except (aiohttp.ClientError, OSError, TimeoutError):
-        return False
+            up = response.status == 200
+    # asyncio.TimeoutError is not the built-in TimeoutError before Python 3.11
+    except (aiohttp.ClientError, OSError, TimeoutError, asyncio.TimeoutError):
+        up = False
+    _last_healthy = time.monotonic() if up else float("-inf")
+    return up
 
 
 class _CountingOutput(OutputChannel):
@@ -118,6 +136,14 @@ class GuardedRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        # "telegram-<chat id>" conversations belong to the authenticated Telegram relay
+        # (components/telegram_relay.py): chat ids are guessable, so REST may not speak for them.
+        sender = await super()._extract_sender(req)
+        if isinstance(sender, str) and sender.startswith(TELEGRAM_SENDER_PREFIX):
+            raise Forbidden("this conversation belongs to another channel")
+        return sender
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         return super().blueprint(guard(on_new_message))

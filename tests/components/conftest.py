@@ -16,3 +16,11 @@ def _fresh_settings() -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_health() -> None:
+    """The guarded channels trust a healthy action server for a moment; tests start from none."""
+    from components import channels
+
+    channels._last_healthy = float("-inf")

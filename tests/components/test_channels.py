@@ -7,6 +7,7 @@ import socket
 import uuid
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -63,6 +64,70 @@ def test_the_clinic_phone_comes_from_the_settings(monkeypatch: pytest.MonkeyPatc
 def test_a_closed_port_counts_as_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9")  # discard port: nothing listens
     assert asyncio.run(channels.action_server_up()) is False
+
+
+def test_an_action_server_that_never_answers_counts_as_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server that accepts the connection and says nothing: aiohttp raises asyncio.TimeoutError,
+    # which on Python 3.10 is not the built-in TimeoutError.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        monkeypatch.setattr(channels, "HEALTH_TIMEOUT_S", 0.5)
+        monkeypatch.setenv("ACTION_SERVER_URL", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        assert asyncio.run(channels.action_server_up()) is False
+    finally:
+        silent.close()
+
+
+def test_a_healthy_answer_is_trusted_briefly_and_a_bad_one_never(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(channels, "_last_healthy", channels.time.monotonic())
+    assert asyncio.run(channels.action_server_up()) is True  # healthy a moment ago: not asked
+    monkeypatch.setattr(channels, "_last_healthy", channels.time.monotonic() - channels.HEALTHY_FOR_S - 1)
+    assert asyncio.run(channels.action_server_up()) is False  # stale: asked again, and down
+    assert asyncio.run(channels.action_server_up()) is False  # down is never trusted: asked again
+
+
+def test_rest_refuses_to_speak_for_a_telegram_conversation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sanic import Sanic
+
+    async def up() -> bool:
+        return True
+
+    monkeypatch.setattr(channels, "action_server_up", up)
+    heard: list[str] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        heard.append(message.sender_id)
+        await message.output_channel.send_text_message(message.sender_id, "hello")
+
+    async def exchange() -> tuple[int, int, Any]:
+        Sanic.test_mode = True
+        app = Sanic(f"rest_test_{uuid.uuid4().hex[:8]}")
+        # mounted where rasa run mounts it (rasa.core.channels.channel.register)
+        channel = channels.GuardedRestInput()
+        app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.url_prefix()}")
+        port = _free_port()
+        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+        await server.startup()
+        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.post(
+                    url, json={"sender": "telegram-42", "message": "delete my data"}
+                ) as r:
+                    forged = r.status
+                async with session.post(url, json={"sender": "me", "message": "hi"}) as r:
+                    return forged, r.status, await r.json()
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    forged, ordinary, replies = asyncio.run(exchange())
+    assert forged == 403
+    assert ordinary == 200 and replies == [{"recipient_id": "me", "text": "hello"}]
+    assert heard == ["me"]
 
 
 # --- the Socket.IO channel (website widget) over a real Sanic server and Socket.IO client ---
