@@ -103,18 +103,18 @@ class ActionAnswerQuestion(Action):
                 topic = "friction_myth"  # "is it caused by friction?": a direct no, then why
             elif topic in ITBS_ADVICE_TOPICS and not advice_fits(tracker):
                 dispatcher.utter_message(
-                    text=content.assessment_first().text, buttons=buttons(["Book an assessment"])
+                    text=content.assessment_first().text, buttons=buttons([wording.BOOK_AN_ASSESSMENT])
                 )
                 return [SlotSet("last_topic", None)]
             dispatcher.utter_message(
-                text=advice_for(topic, tracker).text, buttons=buttons(["Show the evidence"])
+                text=advice_for(topic, tracker).text, buttons=buttons([wording.SHOW_THE_EVIDENCE])
             )
             return [SlotSet("last_topic", topic)]
         if intent == "ask_more":
             # "Tell me more" deepens the compression model, the thing most people ask about.
             topic = "compression_model_long"
             dispatcher.utter_message(
-                text=advice_for(topic, tracker).text, buttons=buttons(["Show the evidence"])
+                text=advice_for(topic, tracker).text, buttons=buttons([wording.SHOW_THE_EVIDENCE])
             )
             return [SlotSet("last_topic", topic)]
         if intent == "ask_evidence":

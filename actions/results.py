@@ -53,14 +53,14 @@ class ActionTriageResult(Action):
             dispatcher.utter_message(text=content.red_flag_reasons_text(result))
             dispatcher.utter_message(
                 text=wording.NO_ADVICE_AFTER_RED_FLAG,
-                buttons=buttons(["Talk to a person"]),
+                buttons=buttons([wording.TALK_TO_A_PERSON]),
             )
             topic = None
         elif result.outcome == "book_running_assessment":
             dispatcher.utter_message(text=f"{content.outcome_text(result)}\n\n{content.reasons_text(result)}")
             dispatcher.utter_message(
                 text=content.compression_model(short=True).text,
-                buttons=buttons(["Tell me more", "Show the evidence"]),
+                buttons=buttons([wording.TELL_ME_MORE, wording.SHOW_THE_EVIDENCE]),
             )
             dispatcher.utter_message(text=content.load_plan(answers).text)
             dispatcher.utter_message(text=content.hip_exercises().text)

@@ -12,6 +12,14 @@ from __future__ import annotations
 
 from bot.settings import get_settings
 
+# --- buttons the actions add (a tap sends its title, so each is also an NLU example) ------------
+
+CHECK_MY_KNEE = "Check my knee"
+TALK_TO_A_PERSON = "Talk to a person"
+BOOK_AN_ASSESSMENT = "Book an assessment"
+SHOW_THE_EVIDENCE = "Show the evidence"
+TELL_ME_MORE = "Tell me more"
+
 # --- the start, and the assistant itself -------------------------------------------------------
 
 NOTICE = (
@@ -46,7 +54,7 @@ NOT_UNDERSTOOD = (
     "Sorry, I didn't understand that. I can only read English text for now. You could "
     "tell me about your knee, ask a question, or tap a button."
 )
-NOT_UNDERSTOOD_BUTTONS = ("Check my knee", "Talk to a person")
+NOT_UNDERSTOOD_BUTTONS = (CHECK_MY_KNEE, TALK_TO_A_PERSON)
 
 
 def other_injury(in_questions: bool) -> str:
