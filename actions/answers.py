@@ -14,12 +14,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import wording
 from actions.ask import MOVED_ON, buttons
 from actions.failures import reports_failures
 from actions.questions import ALL_QUESTIONS, TRIAGE_QUESTIONS
 from actions.slots import answers_from_slots
 from actions.triage_form import context_answer, give_up_value
-from bot.settings import get_settings
 from bot.triage import content
 
 logger = logging.getLogger(__name__)
@@ -32,41 +32,6 @@ ADVICE_TOPICS = {
     "ask_recovery_time": "recovery_time",
     "ask_what_is_itbs": "what_is_itbs",
 }
-
-
-OUT_OF_SCOPE = (
-    "Sorry, that's outside what I can help with. I'm here for knee pain in runners: I can ask "
-    "about your knee, answer questions about it, or pass you to our reception team."
-)
-
-
-def other_injury_answer(in_questions: bool) -> str:
-    settings = get_settings()
-    text = (
-        "I'm set up for knee pain in runners only, so I can't assess that here. Our physios do "
-        "treat other injuries (back, neck, shoulder, ankle, foot and more): call "
-        f'{settings.clinic_phone} or say "book" and reception will contact you. For an illness, '
-        "please see your GP, and call 000 in an emergency."
-    )
-    if in_questions:
-        text += " If your knee hurts too, let's carry on with it."
-    return text
-
-
-NOT_UNDERSTOOD = (
-    "Sorry, I didn't understand that. I can only read English text for now. You could "
-    "tell me about your knee, ask a question, or tap a button."
-)
-
-
-def clinic_info() -> str:
-    settings = get_settings()
-    return (
-        "We have two clinics in Brisbane's west:\n"
-        f"• Kenmore: {settings.kenmore_hours}\n"
-        f"• Jindalee: {settings.jindalee_hours}\n"
-        f'Phone {settings.clinic_phone}, or say "book" and reception will contact you.'
-    )
 
 
 def advice_for(topic: str, tracker: Tracker) -> content.Advice:
@@ -85,11 +50,7 @@ def _red_flag_hold(tracker: Tracker) -> str | None:
     flags = tracker.get_slot("red_flags") or tracker.get_slot("red_flags_reported")
     if not flags:
         return None
-    return (
-        "Because of the warning sign you mentioned, please have that checked by a doctor before "
-        "starting any exercises or running plan. Once it's been cleared, our physios can help "
-        "with the rest. If things get worse, call 000."
-    )
+    return wording.ADVICE_ON_HOLD
 
 
 # Advice that assumes ITB pain: given only when it fits (issue 7).
@@ -142,18 +103,18 @@ class ActionAnswerQuestion(Action):
                 topic = "friction_myth"  # "is it caused by friction?": a direct no, then why
             elif topic in ITBS_ADVICE_TOPICS and not advice_fits(tracker):
                 dispatcher.utter_message(
-                    text=content.assessment_first().text, buttons=buttons(["Book an assessment"])
+                    text=content.assessment_first().text, buttons=buttons([wording.BOOK_AN_ASSESSMENT])
                 )
                 return [SlotSet("last_topic", None)]
             dispatcher.utter_message(
-                text=advice_for(topic, tracker).text, buttons=buttons(["Show the evidence"])
+                text=advice_for(topic, tracker).text, buttons=buttons([wording.SHOW_THE_EVIDENCE])
             )
             return [SlotSet("last_topic", topic)]
         if intent == "ask_more":
             # "Tell me more" deepens the compression model, the thing most people ask about.
             topic = "compression_model_long"
             dispatcher.utter_message(
-                text=advice_for(topic, tracker).text, buttons=buttons(["Show the evidence"])
+                text=advice_for(topic, tracker).text, buttons=buttons([wording.SHOW_THE_EVIDENCE])
             )
             return [SlotSet("last_topic", topic)]
         if intent == "ask_evidence":
@@ -161,29 +122,18 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=content.evidence_text(keys))
             return []
         if intent == "ask_clinic_info":
-            dispatcher.utter_message(text=clinic_info())
+            dispatcher.utter_message(text=wording.clinic_info())
             return []
         if intent == "bot_challenge":
-            dispatcher.utter_message(
-                text=(
-                    "I'm an automated assistant, not a person or a clinician. Type \"talk to a "
-                    'person" any time and our reception team will contact you.'
-                )
-            )
+            dispatcher.utter_message(text=wording.BOT_CHALLENGE)
             return []
         if intent == "ask_why":
-            dispatcher.utter_message(
-                text=(
-                    "I ask about where and how your knee hurts to see how typical it is of "
-                    "ITB syndrome, to catch warning signs that need a doctor, and to give "
-                    "advice that fits your running. A physio always makes the diagnosis."
-                )
-            )
+            dispatcher.utter_message(text=wording.WHY_I_ASK)
             return []
         if intent == "other_injury":
             # Not a knee problem: say where it can be treated; inside the questions the form
             # then asks its question again (the person may have knee pain as well).
-            dispatcher.utter_message(text=other_injury_answer(bool(tracker.active_loop_name)))
+            dispatcher.utter_message(text=wording.other_injury(bool(tracker.active_loop_name)))
             return []
         if tracker.active_loop_name:
             # Inside the questions, anything off-topic (gibberish often looks off-topic to the
@@ -196,10 +146,10 @@ class ActionAnswerQuestion(Action):
             return [SlotSet("reask_count", attempts + 1)]
         if intent == "unreadable":
             dispatcher.utter_message(
-                text=NOT_UNDERSTOOD, buttons=buttons(["Check my knee", "Talk to a person"])
+                text=wording.NOT_UNDERSTOOD, buttons=buttons(wording.NOT_UNDERSTOOD_BUTTONS)
             )
             return []
-        dispatcher.utter_message(text=OUT_OF_SCOPE)
+        dispatcher.utter_message(text=wording.OUT_OF_SCOPE)
         return []
 
 
@@ -214,7 +164,7 @@ class ActionExplainWhy(Action):
         slot = tracker.get_slot("requested_slot")
         question = ALL_QUESTIONS.get(slot or "")
         if question is None:
-            dispatcher.utter_message(text="I ask these questions to point you to the right care.")
+            dispatcher.utter_message(text=wording.WHY_I_ASK_OUTSIDE_QUESTIONS)
         else:
             dispatcher.utter_message(text=question.why)
         return []
@@ -230,7 +180,7 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=NOT_UNDERSTOOD, buttons=buttons(["Check my knee", "Talk to a person"]))
+        dispatcher.utter_message(text=wording.NOT_UNDERSTOOD, buttons=buttons(wording.NOT_UNDERSTOOD_BUTTONS))
         # Returning nothing keeps the conversation where it was (no UserUtteranceReverted: the
         # message stays in the transcript reception may read).
         return []

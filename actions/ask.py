@@ -9,39 +9,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.failures import reports_failures
-from actions.questions import ALL_QUESTIONS, Question
+from actions.questions import ALL_QUESTIONS, question_text, weekly_baseline_question
+
+# The form validators set these markers in `reask_count`; question_text words them.
+from actions.questions import EXACT_AGE as EXACT_AGE
+from actions.questions import MOVED_ON as MOVED_ON
 
 
 def buttons(titles: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
     # The payload is the title itself: a tap is understood exactly like typing it.
     return [{"title": title, "payload": title} for title in titles]
-
-
-MOVED_ON = -1  # the previous question was asked three times and noted as "not sure"
-EXACT_AGE = -2  # an age band that spans 55 was given after an injury
-
-
-def question_text(question: Question, attempts: int) -> str:
-    if attempts == MOVED_ON:
-        return f'Let\'s leave that one as "not sure" and move on. {question.text}'
-    if attempts == EXACT_AGE:
-        return (
-            "After a knee injury it matters whether you're 55 or over (it changes whether an X-ray "
-            'is advised). Could you tell me your exact age? For example: "57".'
-        )
-    if attempts <= 0:
-        return question.text
-    if attempts == 1:
-        return f'Sorry, I didn\'t quite catch that. {question.text} For example: "{question.example}".'
-    if question.buttons:
-        return (
-            "Let's try it with the buttons: tap the one that fits best. "
-            'If none fit, type "talk to a person" and our reception team will help.'
-        )
-    return (
-        f'Sorry, I still couldn\'t use that. {question.text} For example: "{question.example}". '
-        'If you\'d rather, type "talk to a person".'
-    )
 
 
 def _ask_action(slot: str) -> type[Action]:
@@ -60,11 +37,7 @@ def _ask_action(slot: str) -> type[Action]:
             delta = tracker.get_slot("mileage_delta_km")
             if slot == "weekly_change_pct" and delta is not None:
                 # We have the increase but not what it's an increase on.
-                text = (
-                    f"Got it: about {delta:g} km a week more than before. Roughly how far were you "
-                    'running each week before that (e.g. "40 km" or "25 miles")?'
-                )
-                dispatcher.utter_message(text=text)
+                dispatcher.utter_message(text=weekly_baseline_question(delta))
                 return []
             dispatcher.utter_message(text=text, buttons=buttons(question.buttons))
             return []

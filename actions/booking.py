@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions import wording
 from actions.failures import reports_failures
 from actions.results import channel_of
 from actions.safety import CONFIRM_SLOT, confirm_pending
@@ -18,7 +19,6 @@ from actions.slots import BOOKING_SLOTS, ignores_cleared_slots, triage_in_progre
 from bot.db.models import SITES
 from bot.db.repository import create_handoff
 from bot.db.session import run_in_session
-from bot.settings import get_settings
 from bot.triage import parsing
 
 logger = logging.getLogger(__name__)
@@ -107,18 +107,7 @@ class ActionStartHandoff(Action):
         reason = "talk_to_person" if intent == "request_human" else "booking"
         if tracker.get_slot("red_flags") and reason == "talk_to_person":
             reason = "red_flag_follow_up"
-        phone = get_settings().clinic_phone
-        if reason == "booking":
-            text = (
-                "Great. I'll take a few details and reception will contact you to confirm a time "
-                "(usually within one business day)."
-            )
-        else:
-            text = (
-                "Of course. I'll pass you to our reception team: they'll contact you, usually "
-                f"within one business day. If it can't wait, call the clinic on {phone} (or 000 "
-                "in an emergency)."
-            )
+        text = wording.HANDOFF_FOR_BOOKING if reason == "booking" else wording.handoff_to_person()
         dispatcher.utter_message(text=text)
         return [
             SlotSet("handoff_reason", reason),
@@ -151,23 +140,12 @@ class ActionSubmitBooking(Action):
         slots = tracker.slots
         paused = bool(slots.get("triage_paused"))
         events: list[dict[str, Any]] = [SlotSet("triage_paused", paused), SlotSet("reask_count", 0)]
-        phone = get_settings().clinic_phone
 
         if GAVE_UP in slots.values():
-            dispatcher.utter_message(
-                text=(
-                    "Sorry, I couldn't take your details here, so nothing has been saved. Please call "
-                    f'the clinic on {phone} and reception will book you in, or say "book" to try again.'
-                )
-            )
+            dispatcher.utter_message(text=wording.booking_details_not_taken())
             return events + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
         if slots.get("booking_consent") is not True:
-            dispatcher.utter_message(
-                text=(
-                    "That's fine: I haven't saved your contact details. If you change your mind, "
-                    f'say "book", or call the clinic on {phone}.'
-                )
-            )
+            dispatcher.utter_message(text=wording.booking_without_consent())
             return events + [SlotSet(slot, None) for slot in BOOKING_SLOTS]
 
         site = slots.get("booking_site")
@@ -191,22 +169,15 @@ class ActionSubmitBooking(Action):
         except Exception:
             logger.exception("could not save the handoff of %s", tracker.sender_id)
             # The details stay in the slots, so "book" again doesn't start from nothing.
-            dispatcher.utter_message(
-                text=(
-                    "Sorry, I couldn't pass your details to reception because of a technical problem "
-                    f"on our side. Please call the clinic on {phone}, or try again later by saying "
-                    '"book".'
-                )
-            )
+            dispatcher.utter_message(text=wording.booking_not_saved())
             return events
 
-        where = f" at {site.title()}" if site in SITES else ""
         dispatcher.utter_message(
-            text=(
-                f"Thanks, {slots['booking_name']}. Reception has your request{where} and will "
-                f"contact you on {slots['booking_contact']}. Your reference is "
-                f"{handoff.reference_code}. If anything gets worse before then, call {phone}, or "
-                "000 in an emergency."
+            text=wording.booking_confirmed(
+                slots["booking_name"],
+                site if site in SITES else None,
+                slots["booking_contact"],
+                handoff.reference_code,
             )
         )
         return events + [SlotSet("reference_code", handoff.reference_code)]

@@ -12,14 +12,11 @@ from typing import Any, TypeVar
 
 from rasa_sdk import Action
 
+from actions import wording
+
 logger = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=type[Action])
-
-SORRY = (
-    "Sorry, something went wrong on my side just then, and I've logged it for the team. "
-    'You can try again, or type "talk to a person". If this is an emergency, call 000.'
-)
 
 
 def reports_failures(cls: A) -> A:
@@ -31,7 +28,7 @@ def reports_failures(cls: A) -> A:
             return await original(self, dispatcher, tracker, domain)
         except Exception:
             logger.exception("action %s failed in conversation %s", self.name(), tracker.sender_id)
-            dispatcher.utter_message(text=SORRY)
+            dispatcher.utter_message(text=wording.SORRY)
             return []
 
     cls.run = run  # type: ignore[method-assign]

@@ -247,3 +247,40 @@ def noted_text(answers: dict[str, object]) -> str:
             phrases.append(f"you're {value}")
     listed = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
     return f"Thanks, I've noted that {listed}, so I won't ask again."
+
+
+# --- asking again -------------------------------------------------------------------------------
+
+MOVED_ON = -1  # the previous question was asked three times and noted as "not sure"
+EXACT_AGE = -2  # an age band that spans 55 was given after an injury
+
+
+def question_text(question: Question, attempts: int) -> str:
+    if attempts == MOVED_ON:
+        return f'Let\'s leave that one as "not sure" and move on. {question.text}'
+    if attempts == EXACT_AGE:
+        return (
+            "After a knee injury it matters whether you're 55 or over (it changes whether an X-ray "
+            'is advised). Could you tell me your exact age? For example: "57".'
+        )
+    if attempts <= 0:
+        return question.text
+    if attempts == 1:
+        return f'Sorry, I didn\'t quite catch that. {question.text} For example: "{question.example}".'
+    if question.buttons:
+        return (
+            "Let's try it with the buttons: tap the one that fits best. "
+            'If none fit, type "talk to a person" and our reception team will help.'
+        )
+    return (
+        f'Sorry, I still couldn\'t use that. {question.text} For example: "{question.example}". '
+        'If you\'d rather, type "talk to a person".'
+    )
+
+
+def weekly_baseline_question(delta_km: float) -> str:
+    """Asked instead of the weekly-change question when only the increase was given."""
+    return (
+        f"Got it: about {delta_km:g} km a week more than before. Roughly how far were you "
+        'running each week before that (e.g. "40 km" or "25 miles")?'
+    )

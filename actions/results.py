@@ -15,12 +15,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import wording
 from actions.ask import buttons
 from actions.failures import reports_failures
 from actions.slots import answers_from_slots, answers_record
 from bot.db.repository import save_triage
 from bot.db.session import run_in_session
-from bot.settings import get_settings
 from bot.triage import content
 from bot.triage.engine import assess
 
@@ -52,19 +52,15 @@ class ActionTriageResult(Action):
             dispatcher.utter_message(text=content.outcome_text(result))
             dispatcher.utter_message(text=content.red_flag_reasons_text(result))
             dispatcher.utter_message(
-                text=(
-                    "I haven't given exercise advice because this needs a medical check first. "
-                    "For advice any time, healthdirect's nurses are on 1800 022 222. If you'd like "
-                    "someone from the clinic to contact you, tap below."
-                ),
-                buttons=buttons(["Talk to a person"]),
+                text=wording.NO_ADVICE_AFTER_RED_FLAG,
+                buttons=buttons([wording.TALK_TO_A_PERSON]),
             )
             topic = None
         elif result.outcome == "book_running_assessment":
             dispatcher.utter_message(text=f"{content.outcome_text(result)}\n\n{content.reasons_text(result)}")
             dispatcher.utter_message(
                 text=content.compression_model(short=True).text,
-                buttons=buttons(["Tell me more", "Show the evidence"]),
+                buttons=buttons([wording.TELL_ME_MORE, wording.SHOW_THE_EVIDENCE]),
             )
             dispatcher.utter_message(text=content.load_plan(answers).text)
             dispatcher.utter_message(text=content.hip_exercises().text)
@@ -74,13 +70,7 @@ class ActionTriageResult(Action):
             topic = None
 
         if triage_id is None:
-            dispatcher.utter_message(
-                text=(
-                    "I couldn't save your answers just now because of a technical problem on our "
-                    f"side, so reception can't see them yet. Please call the clinic on "
-                    f"{get_settings().clinic_phone} if you'd like to follow up."
-                )
-            )
+            dispatcher.utter_message(text=wording.triage_not_saved())
 
         return [
             SlotSet("triage_outcome", result.outcome),

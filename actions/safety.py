@@ -23,6 +23,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import wording
 from actions.ask import buttons
 from actions.failures import reports_failures
 from bot.triage.content import red_flag_alert
@@ -87,13 +88,13 @@ class ActionScreenRedFlags(Action):
             if answer is True:
                 confirmed.add(query["flag"])
             elif answer is False:
-                dispatcher.utter_message(text="Thanks, that's reassuring.")
+                dispatcher.utter_message(text=wording.REASSURED)
                 if query.get("screen") and tracker.get_slot("red_flag_screen") is None:
                     # the sign named at the safety check was the only one, and it's a no
                     events.append(SlotSet("red_flag_screen", ["none"]))
             else:
                 dispatcher.utter_message(
-                    text="Sorry, I need a yes or a no for this one. " + confirm_question(query["flag"]),
+                    text=wording.NEED_YES_OR_NO + confirm_question(query["flag"]),
                     buttons=buttons(YES_NO_BUTTONS),
                 )
             events.append(SlotSet("red_flag_query", still_open))

@@ -9,19 +9,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import wording
 from actions.failures import reports_failures
 from actions.slots import BOOKING_SLOTS, RESULT_SLOTS, TRIAGE_SLOTS
 from bot.db.repository import delete_conversation_data
 from bot.db.session import run_in_session
-from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
-
-NOTICE = (
-    "Before we start: I'm an automated assistant, not a clinician, so I can't diagnose. "
-    "In an emergency call 000. What you tell me is stored securely for the clinic's team to "
-    'follow up and is never shared for marketing; type "delete my data" at any time to remove it.'
-)
 
 
 @reports_failures
@@ -32,7 +26,7 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=NOTICE)
+        dispatcher.utter_message(text=wording.NOTICE)
         return [SessionStarted(), ActionExecuted("action_listen")]
 
 
@@ -45,7 +39,7 @@ class ActionStartOver(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         # Red flags already reported stay: restarting the questions must not talk over them.
-        dispatcher.utter_message(text="No problem, let's start again from the first question.")
+        dispatcher.utter_message(text=wording.START_OVER)
         cleared = (*TRIAGE_SLOTS, *RESULT_SLOTS, *BOOKING_SLOTS, "last_topic")
         return [
             ActiveLoop(None),
@@ -73,17 +67,9 @@ class ActionDeleteMyData(Action):
             )
         except Exception:
             logger.exception("could not delete the data of %s", tracker.sender_id)
-            dispatcher.utter_message(
-                text=(
-                    "Sorry, I couldn't delete your data just now because of a technical problem. "
-                    f"Please try again later, or call the clinic on {get_settings().clinic_phone} "
-                    "and we'll remove it for you."
-                )
-            )
+            dispatcher.utter_message(text=wording.data_not_deleted())
             return []
         logger.info("deleted %d records of %s at their request", removed, tracker.sender_id)
-        dispatcher.utter_message(
-            text="Done: I've deleted your answers, any booking request and this conversation."
-        )
+        dispatcher.utter_message(text=wording.DATA_DELETED)
         # The tracker store erases the stored transcript when it sees this slot set.
         return [SlotSet("erase_conversation", True)]

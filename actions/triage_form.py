@@ -19,7 +19,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.ask import EXACT_AGE, MOVED_ON
 from actions.failures import reports_failures
-from actions.questions import noted_text
+from actions.questions import TRIAGE_QUESTIONS, noted_text
 from actions.safety import CONFIRM_SLOT, confirm_pending
 from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots, ignores_cleared_slots
 from bot.triage import parsing
@@ -34,6 +34,9 @@ ONSET_DETAIL_SYMPTOMS = frozenset({"twist_or_landing_injury", "blow_to_inside_of
 
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(km|k|kms|kilomet\w*|mi|miles?)?\b", re.IGNORECASE)
 MILES_TO_KM = 1.609
+
+# Asked only after a recent (or not-sure-when) injury: the Ottawa knee rules' chat items.
+OTTAWA_QUESTIONS = ("can_walk_four_steps", "can_bend_90")
 
 
 def _text(tracker: Tracker) -> str:
@@ -81,24 +84,18 @@ class ValidateTriageForm(FormValidationAction):
             # A red flag overrides everything: no more questions, straight to the result. The
             # answers already given stay required, so the one just typed is still validated.
             return [slot for slot in domain_slots if tracker.slots.get(slot) is not None]
-        required = ["pain_location", "onset"]
-        if tracker.get_slot("onset") == "sudden_injury":
-            required.append("injury_recent")
-            if tracker.get_slot("injury_recent") in (True, UNSURE):
-                # "not sure when" still asks the walking / bending items (issue 7)
-                # Ottawa knee rules: the chat-answerable items, age included.
-                required += ["can_walk_four_steps", "can_bend_90", "age"]
-        required += [
-            "red_flag_screen",
-            "predictable_onset",
-            "downhill_worse",
-            "stairs_descent_pain",
-            "weekly_change_pct",
-            "training_changes",
-            "other_symptoms",
-        ]
-        if "age" not in required:
-            required.append("age")
+        # The questions' own table gives the order; who is asked what is decided here.
+        skipped: set[str] = set()
+        if tracker.get_slot("onset") != "sudden_injury":
+            skipped |= {"injury_recent", *OTTAWA_QUESTIONS}
+        elif tracker.get_slot("injury_recent") not in (True, UNSURE):
+            # "not sure when" still asks the walking / bending items (issue 7)
+            skipped |= set(OTTAWA_QUESTIONS)
+        required = [slot for slot in TRIAGE_QUESTIONS if slot not in skipped]
+        if "can_bend_90" in required:
+            # Ottawa knee rules: the chat-answerable items, age included, so age is asked with them.
+            required.remove("age")
+            required.insert(required.index("can_bend_90") + 1, "age")
         return required
 
     # --- answers given before their question ------------------------------------------------

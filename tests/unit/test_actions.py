@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import answers, ask, booking, results, safety, session, triage_form
+from actions.questions import TRIAGE_QUESTIONS
 from bot.db.models import Handoff, Triage
 from bot.db.session import session_scope
 
@@ -145,21 +146,7 @@ def required_after_red_flag(slots: dict[str, Any]) -> list[str]:
     )
 
 
-TRIAGE_FORM_SLOTS = (
-    "pain_location",
-    "onset",
-    "injury_recent",
-    "can_walk_four_steps",
-    "can_bend_90",
-    "red_flag_screen",
-    "predictable_onset",
-    "downhill_worse",
-    "stairs_descent_pain",
-    "weekly_change_pct",
-    "training_changes",
-    "other_symptoms",
-    "age",
-)
+TRIAGE_FORM_SLOTS = tuple(TRIAGE_QUESTIONS)  # the domain lists the same (tests/unit/test_wording.py)
 
 
 def test_a_red_flag_or_ottawa_ends_the_questions() -> None:
@@ -236,27 +223,7 @@ def test_the_opening_message_can_answer_the_first_questions() -> None:
     assert asyncio.run(form.extract_pain_location(CollectingDispatcher(), mid_form, {})) == {}
 
 
-TRIAGE_DOMAIN = {
-    "forms": {
-        "triage_form": {
-            "required_slots": [
-                "pain_location",
-                "onset",
-                "injury_recent",
-                "can_walk_four_steps",
-                "can_bend_90",
-                "red_flag_screen",
-                "predictable_onset",
-                "downhill_worse",
-                "stairs_descent_pain",
-                "weekly_change_pct",
-                "training_changes",
-                "other_symptoms",
-                "age",
-            ]
-        }
-    }
-}
+TRIAGE_DOMAIN = {"forms": {"triage_form": {"required_slots": list(TRIAGE_QUESTIONS)}}}
 
 
 def answer_in_form(text: str, requested: str, slots: dict[str, Any]) -> tuple[str, dict[str, Any]]:
