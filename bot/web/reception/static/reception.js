@@ -8,12 +8,15 @@
     return;
   }
   var pending = false;
+  var again = false; // asked again while a fetch was under way: fetch once more afterwards
 
   function refresh() {
     if (pending) {
+      again = true;
       return;
     }
     pending = true;
+    again = false;
     var params = new URLSearchParams(window.location.search);
     params.set("rows", "1");
     fetch(window.location.pathname + "?" + params.toString(), { credentials: "same-origin" })
@@ -32,8 +35,16 @@
       })
       .finally(function () {
         pending = false;
+        if (again) {
+          refresh();
+        }
       });
   }
+
+  // A safety net under the event stream: an event missed while the stream reconnects (or lost
+  // in transit) still shows up within half a minute.
+  var FALLBACK_REFRESH_MS = 20000;
+  window.setInterval(refresh, FALLBACK_REFRESH_MS);
 
   var source = new EventSource(live.getAttribute("data-events"));
   source.addEventListener("handoff", function (event) {
