@@ -58,22 +58,37 @@ HEALTHY_FOR_S = 2.0
 _last_healthy = float("-inf")
 
 
-async def action_server_up() -> bool:
-    global _last_healthy
-    if time.monotonic() - _last_healthy < HEALTHY_FOR_S:
-        return True
+# A refused connection or an error status is asked once more after this pause before the
+# person is told: one dropped connection under load is not an outage. A timeout is not retried.
+RETRY_AFTER_S = 0.2
+
+
+async def _ask_health() -> bool | None:
+    """True: healthy; False: an error answer or no connection; None: no answer in time."""
     try:
         timeout = aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S)
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
             session.get(action_server_health_url()) as response,
         ):
-            up = response.status == 200
+            return response.status == 200
     # asyncio.TimeoutError is not the built-in TimeoutError before Python 3.11
-    except (aiohttp.ClientError, OSError, TimeoutError, asyncio.TimeoutError):
-        up = False
+    except (TimeoutError, asyncio.TimeoutError):
+        return None
+    except (aiohttp.ClientError, OSError):
+        return False
+
+
+async def action_server_up() -> bool:
+    global _last_healthy
+    if time.monotonic() - _last_healthy < HEALTHY_FOR_S:
+        return True
+    up = await _ask_health()
+    if up is False:
+        await asyncio.sleep(RETRY_AFTER_S)
+        up = await _ask_health()
     _last_healthy = time.monotonic() if up else float("-inf")
-    return up
+    return bool(up)
 
 
 class _CountingOutput(OutputChannel):

@@ -80,6 +80,40 @@ def test_an_action_server_that_never_answers_counts_as_down(monkeypatch: pytest.
         silent.close()
 
 
+def test_one_failed_health_answer_is_asked_again_before_anyone_is_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # under load one connection can drop (or a proxy answer 502 once): not an outage
+    from aiohttp import web
+
+    answers = [502, 200, 503, 503]
+    asked: list[int] = []
+
+    async def health(_request: web.Request) -> web.Response:
+        asked.append(answers[len(asked)])
+        return web.Response(status=asked[-1])
+
+    async def scenario() -> tuple[bool, bool]:
+        app = web.Application()
+        app.router.add_get("/health", health)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        monkeypatch.setenv("ACTION_SERVER_URL", f"http://127.0.0.1:{port}")
+        try:
+            first = await channels.action_server_up()  # 502, then 200: up
+            monkeypatch.setattr(channels, "_last_healthy", float("-inf"))
+            second = await channels.action_server_up()  # 503 twice: down
+            return first, second
+        finally:
+            await runner.cleanup()
+
+    assert asyncio.run(scenario()) == (True, False)
+    assert len(asked) == 4
+
+
 def test_a_healthy_answer_is_trusted_briefly_and_a_bad_one_never(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9")
     monkeypatch.setattr(channels, "_last_healthy", channels.time.monotonic())

@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -262,12 +263,26 @@ def test_the_database_unreachable_for_seconds_then_back_loses_nothing(
     assert count_rows(scaled, Handoff, [sender]) == {sender: 1}
 
 
+def problems_logged_since(cluster: Cluster, since: str) -> str:
+    """The servers' errors and nginx's failed requests from `since` (an ISO time) on: what a
+    failed soak needs to be understood from CI's output alone."""
+    lines = []
+    for log in sorted(cluster.workdir.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            stamp = line[:19].replace("T", " ").replace("/", "-")
+            failed_request = log.name == "nginx-access.log" and " 200 " not in line
+            if stamp >= since and (failed_request or " ERROR " in line or "[error]" in line):
+                lines.append(f"{log.name}: {line[:300]}")
+    return "\n".join(lines[:40])
+
+
 def test_soak_200_patients_no_errors_every_triage_stored_once(scaled: Cluster) -> None:
     rng = random.Random(12)
     patients = [clinic_patient(rng, prefix=f"soak{uuid.uuid4().hex[:4]}") for _ in range(SOAK_PATIENTS)]
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     result = asyncio.run(run_load(scaled.rasa_url, patients, SOAK_CONCURRENCY, SOAK_GUARD_SECONDS))
     print(f"soak: {len(result.samples)} messages in {result.elapsed_s:.0f} s, {result.throughput:.1f} msg/s")
-    assert not result.errors, result.errors[:5]
+    assert not result.errors, f"{result.errors[:5]}\n{problems_logged_since(scaled, started)}"
     assert len(result.finished) == SOAK_PATIENTS
     senders = [p.sender for p in patients]
     assert count_rows(scaled, Triage, senders) == dict.fromkeys(senders, 1)
