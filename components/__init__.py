@@ -1,4 +1,4 @@
-"""Custom Rasa NLU components (Rasa environment only)."""
+"""Custom Rasa components: NLU, policies, channels, stores (Rasa environment only)."""
 
-# Server-side speed fix applied whenever Rasa loads any of these modules (see its docstring).
-from components import action_result_validation  # noqa: F401
+# Speed fixes applied whenever Rasa loads any of these modules (see their docstrings).
+from components import action_calls, action_result_validation, event_lookup  # noqa: F401

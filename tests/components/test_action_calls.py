@@ -1,0 +1,112 @@
+"""Rasa's calls to the action server: the recent turns only, on kept connections, same answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+from aiohttp import web
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+import components  # noqa: F401 - importing the package installs the cheaper calls
+from components.action_calls import action_call_format, recent_events, request
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [inform]
+slots:
+  pain_location: {type: any, influence_conversation: false, mappings: [{type: custom}]}
+actions: [action_ask_onset]
+"""
+)
+
+
+def long_conversation(turns: int) -> DialogueStateTracker:
+    tracker = DialogueStateTracker.from_events("sender-1", [ActionExecuted("action_listen")])
+    for turn in range(turns):
+        tracker.update(UserUttered(f"message {turn}", {"name": "inform", "confidence": 1.0}))
+        tracker.update(SlotSet("pain_location", f"place {turn}"))
+        tracker.update(BotUttered(f"question {turn}"))
+        tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("the latest", {"name": "inform", "confidence": 1.0}))
+    return tracker
+
+
+def test_rasa_uses_the_cheaper_calls() -> None:
+    assert RemoteAction._action_call_format is action_call_format
+    assert EndpointConfig.request is request
+
+
+def test_the_call_carries_the_last_two_turns_and_the_whole_state() -> None:
+    tracker = long_conversation(50)
+    body = RemoteAction("action_ask_onset", None)._action_call_format(tracker, DOMAIN)
+    texts = [e.get("text") for e in body["tracker"]["events"] if e["event"] == "user"]
+    assert texts == ["message 49", "the latest"]
+    assert body["tracker"]["events"][-1]["text"] == "the latest"
+    assert body["tracker"]["slots"]["pain_location"] == "place 49"  # state from the whole history
+    assert body["tracker"]["latest_message"]["text"] == "the latest"
+    assert body["next_action"] == "action_ask_onset" and body["sender_id"] == "sender-1"
+    assert "domain" in body
+    # the size no longer grows with the conversation
+    short = RemoteAction("action_ask_onset", None)._action_call_format(long_conversation(3), DOMAIN)
+    assert abs(len(json.dumps(body)) - len(json.dumps(short))) < 200
+
+
+def test_a_new_conversation_sends_everything_it_has() -> None:
+    tracker = DialogueStateTracker.from_events(
+        "sender-2", [ActionExecuted("action_listen"), UserUttered("hi", {"name": "inform"})]
+    )
+    assert recent_events(tracker) == list(tracker.events)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def action_server():
+    """A stand-in action server that counts the TCP connections it is sent requests on."""
+    seen: dict[str, object] = {"peers": set(), "bodies": []}
+
+    async def webhook(request: web.Request) -> web.Response:
+        seen["peers"].add(request.transport.get_extra_info("peername"))  # type: ignore[union-attr]
+        body = await request.json()
+        seen["bodies"].append(body)  # type: ignore[union-attr]
+        if body.get("next_action") == "action_broken":
+            return web.Response(status=500, text="boom")
+        return web.json_response({"events": [], "responses": [{"text": f"ok {body['next_action']}"}]})
+
+    return free_port(), webhook, seen
+
+
+def test_calls_reuse_connections_and_errors_still_raise(action_server) -> None:
+    port, webhook, seen = action_server
+
+    async def scenario() -> list[object]:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            answers = [await endpoint.request(json={"next_action": f"a{i}"}, method="post") for i in range(5)]
+            with pytest.raises(ClientResponseError) as failed:
+                await endpoint.request(json={"next_action": "action_broken"}, method="post")
+            assert failed.value.status == 500
+            return answers
+        finally:
+            await runner.cleanup()
+
+    answers = asyncio.run(scenario())
+    assert [a["responses"][0]["text"] for a in answers] == [f"ok a{i}" for i in range(5)]  # type: ignore[index]
+    assert len(seen["peers"]) == 1  # one kept connection, not six new ones
