@@ -42,7 +42,7 @@ user: setup ## create a reception account or reset its password: make user NAME=
 retention: setup ## delete triages, handoffs and conversations older than RETENTION_DAYS (DRY_RUN=1 to count only)
 	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_APP/bin/python" -m bot.db.migrate >/dev/null && "$$VENV_APP/bin/python" -m bot.db.retention $(if $(DRY_RUN),--dry-run)
 
-bench: setup train ## benchmark against Rasa's starter assistant: reports/bench.md + plots (~16-25 min)
+bench: setup train ## benchmark against Rasa's starter assistant: reports/bench.md + plots (~14-25 min)
 	@source scripts/env.sh && cd "$$ROOT" && "$$VENV_APP/bin/python" scripts/bench.py $(BENCH_ARGS)
 
 run-scaled: ## 2 Rasa + 2 action servers behind nginx on PostgreSQL and Redis (scripts/run_scaled.sh)
