@@ -17,6 +17,10 @@ from bot.db.session import run_in_session
 
 logger = logging.getLogger(__name__)
 
+# Rasa's Socket.IO channel emits a custom payload's keys as `emit` arguments: `data` is what the
+# browser receives with `bot_uttered`.
+DATA_DELETED_EVENT = {"data": {"clinic_event": "data_deleted"}}
+
 
 @reports_failures
 class ActionSessionStart(Action):
@@ -71,5 +75,8 @@ class ActionDeleteMyData(Action):
             return []
         logger.info("deleted %d records of %s at their request", removed, tracker.sender_id)
         dispatcher.utter_message(text=wording.DATA_DELETED)
+        # For the website widget: clear the screen and start a new conversation id
+        # (docs/contracts.md). Telegram ignores custom payloads.
+        dispatcher.utter_message(json_message=DATA_DELETED_EVENT)
         # The tracker store erases the stored transcript when it sees this slot set.
         return [SlotSet("erase_conversation", True)]

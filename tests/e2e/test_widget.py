@@ -545,6 +545,23 @@ def test_delete_my_data_asks_then_erases_the_transcript(stack: Stack, page: Page
     settle(page)
     history = page.request.post(stack.web_url + "/widget/api/history", data={"session_id": sid}).json()
     assert [m for m in history["messages"] if m["sender"] == "user"] == []  # the transcript is gone
+    # and so is it from the screen: only the confirmation, then a fresh start under a new id
+    expect(page.locator(".cc-from-user")).to_have_count(0)
+    expect(page.locator(".cc-from-bot")).to_have_count(1)
+    expect(page.locator(".cc-from-bot .cc-text")).to_contain_text("deleted")
+    expect(enabled_choices(page).first).to_be_visible()
+    page.wait_for_function(
+        f"(JSON.parse(localStorage.getItem('clinicChat.v1') || '{{}}').sessionId || '{sid}') !== '{sid}'"
+    )
+    new_sid = session_id(page)
+    assert new_sid and new_sid != sid
+    textbox(page).fill("hi")
+    textbox(page).press("Enter")
+    wait_for_bot_after(page, 1)
+    settle(page)
+    page.reload()  # the new conversation comes back; nothing of the deleted one
+    expect(page.locator(".cc-from-user .cc-text")).to_have_text(["hi"])
+    assert session_id(page) == new_sid
 
 
 def test_action_server_down_gets_a_plain_answer_with_the_phone_number(stack: Stack, page: Page) -> None:

@@ -500,6 +500,8 @@ def test_delete_my_data_removes_the_persons_records(clinic_db: str) -> None:
     assert stored(Handoff) == [] and len(stored(Handoff, "someone-else")) == 1
     assert slot_events(events) == {"erase_conversation": True}
     assert "deleted" in said(messages)
+    # the widget is told to clear the screen and start a new conversation id
+    assert messages[-1]["custom"] == {"data": {"clinic_event": "data_deleted"}}
 
 
 def test_raw_answers_waiting_for_validation_do_not_end_the_questions() -> None:

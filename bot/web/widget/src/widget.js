@@ -45,6 +45,7 @@ function startWidget(server, scriptUrl) {
   let started = false;
   let typingTimer = null;
   let historyShown = false;
+  let lastBotText = ""; // shown again when the conversation is deleted
 
   function setTyping(show) {
     clearTimeout(typingTimer);
@@ -90,7 +91,10 @@ function startWidget(server, scriptUrl) {
 
   function showBot(message, at, choicesEnabled = true) {
     if (!message || typeof message !== "object") return;
-    if (typeof message.text === "string" && message.text) ui.addBot(message.text, at);
+    if (typeof message.text === "string" && message.text) {
+      ui.addBot(message.text, at);
+      lastBotText = message.text;
+    }
     const replies = message.quick_replies || message.buttons;
     if (Array.isArray(replies) && replies.length) {
       const buttons = replies
@@ -98,6 +102,19 @@ function startWidget(server, scriptUrl) {
         .map((b) => ({ title: b.title, payload: typeof b.payload === "string" ? b.payload : b.title }));
       if (buttons.length) ui.addChoices(buttons, choose, choicesEnabled);
     }
+  }
+
+  // The person's data was deleted on the server: the screen keeps only the confirmation, and
+  // the next message starts a new conversation under a new id.
+  function forgetConversation() {
+    const confirmation = lastBotText;
+    ui.clearLog();
+    if (confirmation) ui.addBot(confirmation, Date.now());
+    ui.addChoices(STARTERS, choose);
+    sessionId = null;
+    storage.setSessionId(null);
+    ready = false; // until the new id is confirmed
+    socket.emit("session_request", { session_id: null });
   }
 
   function connect() {
@@ -126,7 +143,8 @@ function startWidget(server, scriptUrl) {
     });
     socket.on("bot_uttered", (message) => {
       setTyping(false);
-      showBot(message, Date.now());
+      if (message && message.clinic_event === "data_deleted") forgetConversation();
+      else showBot(message, Date.now());
     });
     socket.on("disconnect", (reason) => {
       ready = false;
