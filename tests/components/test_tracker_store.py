@@ -88,3 +88,33 @@ def test_a_conversation_is_kept_then_erased_on_request(store: ErasableSQLTracker
     asyncio.run(store.save(conversation("person-1", SlotSet(ERASE_SLOT, True))))
     assert asyncio.run(store.retrieve("person-1")) is None
     assert asyncio.run(store.retrieve("person-2")) is not None  # nobody else's
+
+
+def test_reads_and_writes_exactly_what_rasas_store_does(store: ErasableSQLTrackerStore) -> None:
+    """The lean queries against Rasa's own: the same events of the latest session, in order, the
+    whole history when asked, and each save adding only the new events."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+
+    rasas = SQLTrackerStore.__new__(SQLTrackerStore)
+    rasas.__dict__.update(store.__dict__)  # the same engine and table, Rasa's methods
+    tracker = conversation("person-3")
+    asyncio.run(store.save(tracker))
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("back again"))
+    asyncio.run(store.save(tracker))  # adds only the events after the first save
+    tracker = asyncio.run(store.retrieve("person-3"))  # as Rasa does for each message
+    tracker.update(BotUttered("Welcome back"))
+    asyncio.run(store.save(tracker))
+
+    ours, theirs = asyncio.run(store.retrieve("person-3")), asyncio.run(rasas.retrieve("person-3"))
+    assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in theirs.events]
+    assert [type(e).__name__ for e in ours.events][0] == "SessionStarted"  # the latest session only
+    assert ours.latest_message.text == "back again" and ours.events[-1].text == "Welcome back"
+    whole = asyncio.run(store.retrieve_full_tracker("person-3"))
+    assert len(whole.events) == 5 + 5 == len(asyncio.run(rasas.retrieve_full_tracker("person-3")).events)
+    with store.session_scope() as session:
+        assert list(store._additional_events(session, tracker)) == []  # all stored, none twice
+    assert asyncio.run(store.retrieve("nobody")) is None
