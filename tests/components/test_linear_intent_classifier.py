@@ -17,6 +17,8 @@ import pytest
 
 pytest.importorskip("rasa", reason="NLU component tests run in the Rasa environment")
 
+import numpy as np  # noqa: E402
+import scipy.sparse  # noqa: E402
 from rasa.engine.graph import ExecutionContext, GraphSchema  # noqa: E402
 from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
 from rasa.engine.storage.resource import Resource  # noqa: E402
@@ -26,11 +28,13 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (  #
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+from sklearn.feature_extraction.text import TfidfTransformer  # noqa: E402
 
 from components.linear_intent_classifier import (  # noqa: E402
     MODEL_FILE,
     LinearIntentClassifier,
     UntrustedModelError,
+    WeightedFeatures,
 )
 
 EXAMPLES: dict[str, list[str]] = {
@@ -204,3 +208,23 @@ def test_an_empty_message_is_left_alone(pipeline):
     message = Message.build("")
     pipeline.classifier.process([message])
     assert message.get("intent") is None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_the_tfidf_weighting_gives_scikit_learns_numbers(dtype):
+    rng = np.random.default_rng(3)
+    counts = scipy.sparse.random(40, 60, density=0.1, random_state=4, format="csr") * 5
+    counts.data = np.ceil(counts.data)
+    counts = counts.astype(dtype)
+    features = WeightedFeatures()
+    features.transformers = [TfidfTransformer(sublinear_tf=True, norm=None).fit(counts)]
+    before = counts.copy()
+    ours = features._tfidf(0, counts)
+    theirs = features.transformers[0].transform(counts)
+    assert ours.dtype == theirs.dtype
+    assert np.array_equal(ours.toarray(), theirs.toarray())
+    again = scipy.sparse.csr_matrix(rng.integers(0, 3, size=(2, 60)).astype(dtype))
+    assert np.array_equal(
+        features._tfidf(0, again).toarray(), features.transformers[0].transform(again).toarray()
+    )
+    assert np.array_equal(counts.toarray(), before.toarray())  # the input is left as it was
