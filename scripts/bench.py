@@ -339,10 +339,14 @@ def fill_stored_conversations(database: str, template_sender: str) -> None:
 def measure_single(url: str, runs: int, label: str) -> list[float]:
     """p50 per message of one conversation at a time, `runs` times."""
     rng = random.Random(3)
-    asyncio.run(run_load(url, [clinic_patient(rng, books=False) for _ in range(1)], 1, 60))
+    # the same conversations every time, under new ids: the 100k database is kept between runs,
+    # and a seeded id would continue an earlier run's conversation (longer, and another path)
+    prefix = f"single{uuid.uuid4().hex[:6]}"
+    asyncio.run(run_load(url, [clinic_patient(rng, books=False, prefix=prefix) for _ in range(1)], 1, 60))
     values = []
     for run in range(runs):
-        result = asyncio.run(run_load(url, [clinic_patient(rng, books=False) for _ in range(3)], 1, 120))
+        patients = [clinic_patient(rng, books=False, prefix=prefix) for _ in range(3)]
+        result = asyncio.run(run_load(url, patients, 1, 120))
         values.append(result.percentile(50))
         say(f"    {label}, run {run + 1}: p50 {values[-1] * 1000:.0f} ms ({len(result.errors)} errors)")
     return values
