@@ -30,21 +30,22 @@ def rule_policy_decides(tracker: DialogueStateTracker) -> bool:
     return RulePolicy._find_action_from_loop_happy_path(tracker)[0] is not None
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
-class LoopAwareTEDPolicy(TEDPolicy):
+class _SkippedWhileRulePolicyDecides:
+    """Rasa's policy, answering "no prediction" without computing one when it cannot be used."""
+
     def predict_action_probabilities(
         self, tracker: DialogueStateTracker, domain: Domain, *args: Any, **kwargs: Any
     ) -> PolicyPrediction:
         if rule_policy_decides(tracker):
-            return self._prediction(self._default_predictions(domain))
-        return super().predict_action_probabilities(tracker, domain, *args, **kwargs)
+            return self._prediction(self._default_predictions(domain))  # type: ignore[attr-defined]
+        return super().predict_action_probabilities(tracker, domain, *args, **kwargs)  # type: ignore[misc]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
+class LoopAwareTEDPolicy(_SkippedWhileRulePolicyDecides, TEDPolicy):
+    pass
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class LoopAwareMemoizationPolicy(MemoizationPolicy):
-    def predict_action_probabilities(
-        self, tracker: DialogueStateTracker, domain: Domain, *args: Any, **kwargs: Any
-    ) -> PolicyPrediction:
-        if rule_policy_decides(tracker):
-            return self._prediction(self._default_predictions(domain))
-        return super().predict_action_probabilities(tracker, domain, *args, **kwargs)
+class LoopAwareMemoizationPolicy(_SkippedWhileRulePolicyDecides, MemoizationPolicy):
+    pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.shared.core.domain import Domain
@@ -74,11 +75,13 @@ def test_a_happy_path_prediction_overrules_any_other(monkeypatch: pytest.MonkeyP
     assert DefaultPolicyPredictionEnsemble._pick_best_policy([ted, rule]).policy_name == "RulePolicy"
 
 
-@pytest.mark.parametrize("policy_class", [LoopAwareTEDPolicy, LoopAwareMemoizationPolicy])
-def test_the_policies_skip_only_then(policy_class, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("policy_class", "parent"),
+    [(LoopAwareTEDPolicy, TEDPolicy), (LoopAwareMemoizationPolicy, MemoizationPolicy)],
+)
+def test_the_policies_skip_only_then(policy_class, parent, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = object.__new__(policy_class)
     policy.priority = 1
-    parent = policy_class.__mro__[1]
     asked: list[DialogueStateTracker] = []
 
     def parent_predicts(self, tracker, domain, *args, **kwargs):
