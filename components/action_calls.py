@@ -9,10 +9,10 @@ that grow with use:
   three times per message. This assistant's actions read only the current turn (the slots, the
   latest message, the events back to the person's last message: actions/safety.py), so the call
   carries the tracker's state with the events of the last `RECENT_USER_TURNS` turns.
-- It opens a new HTTP client session (a new TCP connection) for every request. Here one session
-  per event loop is kept, with keep-alive connections closed after `IDLE_S`, before the action
-  server (Sanic: 5 s) closes them from its side: a request is never sent on a connection the
-  server is closing.
+- It opens a new HTTP client session (a new TCP connection) for every request. Here its
+  `session()` hands Rasa's own `request` one kept session per event loop, whose keep-alive
+  connections close after `IDLE_S`, before the action server (Sanic: 5 s) closes them from its
+  side: a request is never sent on a connection the server is closing.
 
 Importing this module (components/__init__.py does) installs both. What Rasa does with the
 response is unchanged.
@@ -21,19 +21,15 @@ response is unchanged.
 from __future__ import annotations
 
 import asyncio
-import os
-import ssl
 from typing import Any
 
 import aiohttp
 import rasa
-from aiohttp import ContentTypeError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
-from rasa.shared.exceptions import FileNotFoundException
-from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
+from rasa.utils.endpoints import EndpointConfig
 
 # The actions look back to the latest user message at most; one earlier turn is kept as margin.
 RECENT_USER_TURNS = 2
@@ -92,53 +88,29 @@ def _shared_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     return session
 
 
-async def request(
-    self: EndpointConfig,
-    method: str = "post",
-    subpath: str | None = None,
-    content_type: str | None = "application/json",
-    compress: bool = False,
-    **kwargs: Any,
-) -> Any:
-    """`EndpointConfig.request` of Rasa 3.6.21, on a kept session instead of a new one."""
-    headers = {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    if "headers" in kwargs:
-        headers.update(kwargs.pop("headers"))
-    if self.headers:
-        headers.update(self.headers)
-    url = concat_url(self.url, subpath)
-    sslcontext = None
-    if self.cafile:
-        try:
-            sslcontext = ssl.create_default_context(cafile=self.cafile)
-        except FileNotFoundError as e:
-            raise FileNotFoundException(
-                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
-            ) from e
-    session = _shared_session(self)
-    async with session.request(
-        method,
-        url,
-        headers=headers,
-        params=self.combine_parameters(kwargs),
-        compress=compress,
-        ssl=sslcontext,
-        **kwargs,
-    ) as response:
-        if response.status >= 400:
-            raise ClientResponseError(response.status, response.reason, await response.content.read())
-        try:
-            return await response.json()
-        except ContentTypeError:
-            return None
+class _KeptSession:
+    """What `EndpointConfig.session()` returns here: Rasa's own `request` enters it with
+    `async with` as a new session, and leaving it keeps the session open for the next call."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+def session(self: EndpointConfig) -> _KeptSession:
+    """`EndpointConfig.session` of Rasa 3.6.21 (same headers, auth and timeout), kept per loop."""
+    return _KeptSession(_shared_session(self))
 
 
 def install() -> None:
     """Idempotent."""
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
-    EndpointConfig.request = request  # type: ignore[method-assign]
+    EndpointConfig.session = session  # type: ignore[method-assign,assignment]
 
 
 install()

@@ -15,7 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 import components  # noqa: F401 - importing the package installs the cheaper calls
-from components.action_calls import action_call_format, recent_events, request
+from components.action_calls import action_call_format, recent_events, session
 
 DOMAIN = Domain.from_yaml(
     """
@@ -41,7 +41,7 @@ def long_conversation(turns: int) -> DialogueStateTracker:
 
 def test_rasa_uses_the_cheaper_calls() -> None:
     assert RemoteAction._action_call_format is action_call_format
-    assert EndpointConfig.request is request
+    assert EndpointConfig.session is session
 
 
 def test_the_call_carries_the_last_two_turns_and_the_whole_state() -> None:
