@@ -5,10 +5,12 @@ tracker after every message; on that save this store deletes every stored event 
 conversation instead of adding the new ones, so the transcript is gone too (the next message
 starts a fresh conversation). Works on SQLite and PostgreSQL like the class it extends.
 
-It also reads the conversation with two lean queries instead of Rasa's ORM ones: Rasa builds a
+It also reads the conversation with lean queries instead of Rasa's ORM ones: Rasa builds a
 mapped object for every stored event on every message (and again to count them before a save),
 which with the replay of the events was about a third of the Rasa server's CPU under load. The
 rows, their order and the session rule (events from the latest `session_started` on) are Rasa's.
+And it keeps the trackers it saved (components/tracker_cache.py): when the database still holds
+exactly what this server saved, the next message starts from a copy instead of a replay.
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from components.tracker_cache import Stored, TrackerCache
+
 logger = logging.getLogger(__name__)
 
 ERASE_SLOT = "erase_conversation"
+# On a tracker this store returned or saved: what the database held of its latest session then.
+# A save adds the events after those (Rasa counts them again with a query for every save).
+STORED_ATTRIBUTE = "_clinic_stored"
+SENDER = sa.bindparam("sender_id")
 
 
 def erase_requested(tracker: DialogueStateTracker) -> bool:
@@ -40,7 +48,23 @@ def erase_requested(tracker: DialogueStateTracker) -> bool:
 
 
 class ErasableSQLTrackerStore(SQLTrackerStore):
-    def _conversation_filter(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[Any]:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache = TrackerCache()
+        # built once, run with the conversation id bound (SQLAlchemy reuses their compiled form)
+        latest_session = self._conversation_filter(SENDER, fetch_events_from_all_sessions=False)
+        event = self.SQLEvent
+        self._session_rows = sa.select(event.timestamp, event.data).where(*latest_session).order_by(event.id)
+        self._all_rows = (
+            sa.select(event.timestamp, event.data)
+            .where(*self._conversation_filter(SENDER, fetch_events_from_all_sessions=True))
+            .order_by(event.id)
+        )
+        self._session_summary = sa.select(sa.func.count(event.id), sa.func.max(event.timestamp)).where(
+            *latest_session
+        )
+
+    def _conversation_filter(self, sender_id: Any, fetch_events_from_all_sessions: bool) -> list[Any]:
         """Rasa's `_event_query` conditions: this sender's events, from the latest session start
         on (all of them if the conversation has none, or if every session is asked for)."""
         event = self.SQLEvent
@@ -54,35 +78,80 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             conditions.append(sa.or_(event.timestamp >= session_start, session_start.is_(None)))
         return conditions
 
+    def _stored(self, session: Any, sender_id: str) -> Stored:
+        count, last_timestamp = session.execute(self._session_summary, {"sender_id": sender_id}).one()
+        return Stored(count, last_timestamp)
+
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        query = (
-            sa.select(self.SQLEvent.data)
-            .where(*self._conversation_filter(sender_id, fetch_events_from_all_sessions))
-            .order_by(self.SQLEvent.id)
-        )
+        latest_session = not fetch_events_from_all_sessions
         with self.session_scope() as session:
-            events = [json.loads(data) for data in session.execute(query).scalars()]
-        if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-        return None
+            if latest_session and self.cache.has(sender_id):
+                stored = self._stored(session, sender_id)
+                tracker = self.cache.get(sender_id, stored, self.domain)
+                if tracker is not None:
+                    setattr(tracker, STORED_ATTRIBUTE, stored)
+                    return tracker
+            query = self._session_rows if latest_session else self._all_rows
+            rows = session.execute(query, {"sender_id": sender_id}).all()
+        if not (self.domain and rows):
+            return None
+        events = [json.loads(data) for _, data in rows]
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if latest_session:
+            setattr(tracker, STORED_ATTRIBUTE, Stored(len(rows), max(timestamp for timestamp, _ in rows)))
+        return tracker
+
+    def _stored_before_save(self, session: Any, tracker: DialogueStateTracker) -> Stored:
+        known = getattr(tracker, STORED_ATTRIBUTE, None)
+        return known if known is not None else self._stored(session, tracker.sender_id)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        count = sa.select(sa.func.count(self.SQLEvent.id)).where(
-            *self._conversation_filter(tracker.sender_id, fetch_events_from_all_sessions=False)
-        )
-        stored = session.execute(count).scalar_one()
-        return itertools.islice(tracker.events, stored, len(tracker.events))
+        stored = self._stored_before_save(session, tracker)
+        return itertools.islice(tracker.events, stored.events, len(tracker.events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        if not erase_requested(tracker):
-            await super().save(tracker)
+        if erase_requested(tracker):
+            self._erase(tracker.sender_id)
             return
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            before = self._stored_before_save(session, tracker)
+            new_events = list(itertools.islice(tracker.events, before.events, len(tracker.events)))
+            session.add_all([self._row(tracker.sender_id, event) for event in new_events])
+            session.commit()
+        if any(isinstance(event, SessionStarted) for event in new_events):
+            # a new session: the stored session is now shorter than this tracker; the next
+            # message reads it from the database, as Rasa does
+            self.cache.forget(tracker.sender_id)
+            setattr(tracker, STORED_ATTRIBUTE, None)
+            return
+        timestamps = [event.timestamp for event in new_events]
+        if before.last_timestamp is not None:
+            timestamps.append(before.last_timestamp)
+        after = Stored(before.events + len(new_events), max(timestamps, default=None))
+        setattr(tracker, STORED_ATTRIBUTE, after)
+        self.cache.put(tracker, after, self.domain)
+
+    def _row(self, sender_id: str, event: Event) -> Any:
+        """Rasa's row for one event (SQLTrackerStore.save)."""
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
+
+    def _erase(self, sender_id: str) -> None:
+        self.cache.forget(sender_id)
         with self.session_scope() as session:
             removed = (
                 session.query(self.SQLEvent)
-                .filter(self.SQLEvent.sender_id == tracker.sender_id)
+                .filter(self.SQLEvent.sender_id == sender_id)
                 .delete(synchronize_session=False)
             )
             session.commit()

@@ -118,3 +118,89 @@ def test_reads_and_writes_exactly_what_rasas_store_does(store: ErasableSQLTracke
     with store.session_scope() as session:
         assert list(store._additional_events(session, tracker)) == []  # all stored, none twice
     assert asyncio.run(store.retrieve("nobody")) is None
+
+
+def _rasas_store(store: ErasableSQLTrackerStore):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    rasas = SQLTrackerStore.__new__(SQLTrackerStore)
+    rasas.__dict__.update(store.__dict__)  # the same engine and table, Rasa's methods
+    return rasas
+
+
+def _same(ours: DialogueStateTracker, theirs: DialogueStateTracker) -> None:
+    from rasa.shared.core.trackers import EventVerbosity
+
+    assert ours.current_state(EventVerbosity.ALL) == theirs.current_state(EventVerbosity.ALL)
+    assert ours.past_states(DOMAIN) == theirs.past_states(DOMAIN)
+
+
+def _one_message(store: ErasableSQLTrackerStore, sender: str, text: str) -> DialogueStateTracker:
+    """What Rasa does for a message: read the conversation, add to it, save it."""
+    tracker = asyncio.run(store.get_or_create_tracker(sender))
+    tracker.update(UserUttered(text))
+    tracker.update(BotUttered(f"you said {text}"))
+    tracker.update(SlotSet(ERASE_SLOT, None))
+    tracker.update(ActionExecuted("action_listen"))
+    asyncio.run(store.save(tracker))
+    return tracker
+
+
+def test_the_next_message_starts_from_the_kept_tracker_equal_to_the_stored_one(
+    store: ErasableSQLTrackerStore,
+) -> None:
+    for text in ("first", "second", "third"):
+        _one_message(store, "person-4", text)
+    hits, misses = store.cache.hits, store.cache.misses
+    kept = asyncio.run(store.retrieve("person-4"))
+    assert (store.cache.hits, store.cache.misses) == (hits + 1, misses)  # no rebuild from the rows
+    _same(kept, asyncio.run(_rasas_store(store).retrieve("person-4")))
+
+    kept.update(UserUttered("not saved"))  # a copy: changing it changes nothing kept
+    _same(asyncio.run(store.retrieve("person-4")), asyncio.run(_rasas_store(store).retrieve("person-4")))
+
+
+def test_what_another_server_wrote_is_read_from_the_database(
+    store: ErasableSQLTrackerStore, tmp_path
+) -> None:
+    other = ErasableSQLTrackerStore.__new__(ErasableSQLTrackerStore)
+    other.__dict__.update(store.__dict__)  # a second Rasa server on the same database
+    from components.tracker_cache import TrackerCache
+
+    other.cache = TrackerCache()
+    _one_message(store, "person-5", "on server one")
+    _one_message(other, "person-5", "on server two")
+    tracker = _one_message(store, "person-5", "server one again")
+    texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
+    assert texts == ["on server one", "on server two", "server one again"]
+    _same(asyncio.run(store.retrieve("person-5")), asyncio.run(_rasas_store(store).retrieve("person-5")))
+
+
+def test_rows_deleted_outside_rasa_are_not_served_from_memory(store: ErasableSQLTrackerStore) -> None:
+    _one_message(store, "person-6", "my phone is 0412 345 678")
+    with store.session_scope() as session:  # as `make retention` does
+        session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == "person-6").delete()
+        session.commit()
+    assert asyncio.run(store.retrieve("person-6")) is None
+    tracker = _one_message(store, "person-6", "hello")
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hello"]
+
+
+def test_a_new_session_and_a_new_model_are_read_from_the_database(store: ErasableSQLTrackerStore) -> None:
+    from rasa.shared.core.events import SessionStarted
+
+    _one_message(store, "person-7", "old session")
+    tracker = asyncio.run(store.retrieve("person-7"))
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    asyncio.run(store.save(tracker))
+    new_session = asyncio.run(store.retrieve("person-7"))
+    assert type(new_session.events[0]).__name__ == "SessionStarted"
+    _same(new_session, asyncio.run(_rasas_store(store).retrieve("person-7")))
+
+    _one_message(store, "person-7", "new session")
+    store.domain = Domain.from_dict(DOMAIN.as_dict())  # a new model was loaded
+    misses = store.cache.misses
+    asyncio.run(store.retrieve("person-7"))
+    assert store.cache.misses == misses + 1
