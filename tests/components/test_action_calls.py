@@ -59,6 +59,45 @@ def test_the_call_carries_the_last_two_turns_and_the_whole_state() -> None:
     assert abs(len(json.dumps(body)) - len(json.dumps(short))) < 200
 
 
+def test_with_the_projects_endpoints_only_form_validation_gets_the_domain() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    domain = Domain.from_dict({**DOMAIN.as_dict(), "actions": ["action_ask_onset", "validate_triage_form"]})
+    for name in ("endpoints.yml", "endpoints.production.yml"):
+        settings = yaml.safe_load((root / name).read_text())["action_endpoint"]
+        endpoint = EndpointConfig.from_dict({**settings, "url": "http://127.0.0.1:1/webhook"})
+        tracker = long_conversation(2)
+        ask = RemoteAction("action_ask_onset", endpoint)._action_call_format(tracker, domain)
+        validate = RemoteAction("validate_triage_form", endpoint)._action_call_format(tracker, domain)
+        assert "domain" not in ask, name
+        assert validate["domain"]["slots"] == domain.as_dict()["slots"], name
+
+
+def test_the_actions_that_get_no_domain_do_not_read_it() -> None:
+    """Selective domain is safe only while no other action reads its `domain` argument."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readers = []
+    for path in sorted((root / "actions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and not any(
+                getattr(base, "id", "") == "FormValidationAction" for base in node.bases
+            ):
+                for inner in ast.walk(node):
+                    if (
+                        isinstance(inner, ast.Name)
+                        and inner.id == "domain"
+                        and isinstance(inner.ctx, ast.Load)
+                    ):
+                        readers.append(f"{path.name}:{node.name}")
+    assert readers == []
+
+
 def test_a_new_conversation_sends_everything_it_has() -> None:
     tracker = DialogueStateTracker.from_events(
         "sender-2", [ActionExecuted("action_listen"), UserUttered("hi", {"name": "inform"})]
