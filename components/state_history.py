@@ -19,6 +19,8 @@ training and story tests build thousands of one-off trackers.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +28,16 @@ from typing import Any
 from rasa.shared.core import constants
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.tracker_cache import copy_tracker
@@ -65,12 +76,71 @@ def _snapshot(tracker: DialogueStateTracker) -> DialogueStateTracker:
     return copy_tracker(tracker, with_events=False)
 
 
-def _common_prefix(a: list[Event], b: list[Event]) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] is not b[i]:
-            return i
-    return n
+def _common_prefix(a: Any, b: Any) -> int:
+    """How many first events `a` and `b` share (the same objects)."""
+    same = list(map(operator.is_, a, b))
+    try:
+        return same.index(False)
+    except ValueError:
+        return len(same)
+
+
+@dataclass
+class _Applied:
+    events: list[Event]  # the conversation's events it was computed from
+    loop_names: set[str]
+    applied: list[Event]
+
+
+_applied: OrderedDict[str, _Applied] = OrderedDict()
+
+
+def _apply(
+    tracker: DialogueStateTracker, events: Any, applied: list[Event], loop_names: set[str]
+) -> list[Event]:
+    # the body of Rasa's `DialogueStateTracker.applied_events` loop, unchanged
+    for event in events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied = []
+        elif isinstance(event, ActionReverted):
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            tracker._undo_till_previous(UserUttered, applied)
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif (
+            isinstance(event, ActionExecuted)
+            and event.action_name in loop_names
+            and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+        ):
+            tracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+    return applied
+
+
+def applied_events(tracker: DialogueStateTracker) -> list[Event]:
+    """`tracker.applied_events()`, continued from this conversation's previous call when its
+    events then are the first events now and no new form appeared (Rasa's loop depends on
+    the names of all forms in the conversation)."""
+    events = tracker.events
+    known = _applied.get(tracker.sender_id)
+    if known is not None and _common_prefix(known.events, events) == len(known.events):
+        new = list(itertools.islice(events, len(known.events), None))
+        if all(e.name in known.loop_names for e in new if isinstance(e, ActiveLoop) and e.name):
+            applied = _apply(tracker, new, list(known.applied), known.loop_names)
+            _remember(tracker.sender_id, _Applied(known.events + new, known.loop_names, applied))
+            return applied
+    loop_names = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
+    applied = _apply(tracker, events, [], loop_names)
+    _remember(tracker.sender_id, _Applied(list(events), loop_names, applied))
+    return applied
+
+
+def _remember(sender_id: str, applied: _Applied) -> None:
+    _applied[sender_id] = applied
+    _applied.move_to_end(sender_id)
+    while len(_applied) > MAX_HISTORIES:
+        _applied.popitem(last=False)
 
 
 def states_for_tracker_history(
@@ -86,7 +156,7 @@ def states_for_tracker_history(
             self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data
         )
     key = (tracker.sender_id, omit_unset_slots, ignore_rule_only_turns)
-    applied = tracker.applied_events()
+    applied = applied_events(tracker)
     history = _histories.get(key)
 
     start: _Point | None = None

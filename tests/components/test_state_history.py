@@ -45,6 +45,7 @@ def test_every_story_and_rule_gives_rasas_states_at_every_action(conversations) 
             live.update(event)
             if not isinstance(event, (ActionExecuted, UserUttered)):
                 continue
+            assert list(map(id, state_history.applied_events(live))) == list(map(id, live.applied_events()))
             for omit_unset, ignore_rule_only, rule_only_data in (
                 kinds[compared % 8],
                 kinds[(compared + 3) % 8],
@@ -56,6 +57,7 @@ def test_every_story_and_rule_gives_rasas_states_at_every_action(conversations) 
                 compared += 1
         # the person takes back their last message: an earlier turn is the latest again
         live.update(UserUtteranceReverted())
+        assert list(map(id, state_history.applied_events(live))) == list(map(id, live.applied_events()))
         assert live.past_states(domain, False, True, rule_only) == rasas(domain, live, False, True, rule_only)
         shorter = live.travel_back_in_time(live.events[len(live.events) // 2].timestamp)
         shorter.model_id = "model"
