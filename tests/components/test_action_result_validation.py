@@ -58,3 +58,61 @@ def test_the_same_error_as_jsonschema_validate() -> None:
         action()._validate_action_result(bad)
     assert ours.value.message.startswith(expected.value.message)
     assert list(ours.value.path) == list(expected.value.path)
+
+
+def _every_kind_of_event() -> list[dict]:
+    from datetime import datetime
+
+    from rasa.shared.core import events as e
+
+    made = [
+        e.UserUttered(
+            "my knee", {"name": "inform", "confidence": 0.9}, [{"entity": "side", "value": "left"}]
+        ),
+        e.ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0),
+        e.SlotSet("pain_location", ["lateral"]),
+        e.EntitiesAdded([{"entity": "side", "value": "left", "start": 0, "end": 4}]),
+        e.DefinePrevUserUtteredFeaturization(True),
+        e.ReminderCancelled("reminder"),
+        e.ReminderScheduled("EXTERNAL_reminder", datetime(2026, 12, 6), name="r"),
+        e.ActionExecutionRejected("triage_form"),
+        e.LoopInterrupted(True),
+        e.ActiveLoop("triage_form"),
+        e.AllSlotsReset(),
+        e.ConversationResumed(),
+        e.ConversationPaused(),
+        e.FollowupAction("action_listen"),
+        e.StoryExported("story.yml"),
+        e.Restarted(),
+        e.UserUtteranceReverted(),
+        e.ActionReverted(),
+        e.BotUttered("Thanks", {"buttons": [{"title": "Yes", "payload": "/affirm"}]}),
+        e.SessionStarted(),
+        e.AgentUttered("hello"),
+    ]
+    return [event.as_dict() for event in made]
+
+
+def _variants(event: dict) -> list[dict]:
+    out = [event]
+    for key in event:
+        out.append({k: v for k, v in event.items() if k != key})
+        for wrong in (None, 5, 1.5, "text", [], {}, [1], {"a": 1}):
+            out.append({**event, key: wrong})
+    return out
+
+
+def test_checking_each_event_against_its_kind_agrees_with_the_whole_schema() -> None:
+    from components.action_result_validation import is_valid_action_result
+
+    whole = action_result_validator()
+    responses = [{"events": [variant]} for event in _every_kind_of_event() for variant in _variants(event)]
+    responses += [
+        {"events": _every_kind_of_event(), "responses": VALID["responses"]},
+        {"events": [5]},
+        {"events": []},
+    ]
+    responses += [{"events": [{"event": name}]} for name in ("no_such_event", "", "USER", None, 3, ["user"])]
+    verdicts = [(is_valid_action_result(r), whole.is_valid(r)) for r in responses]
+    assert all(ours == theirs for ours, theirs in verdicts)
+    assert sum(theirs for _, theirs in verdicts) > 100 and sum(not theirs for _, theirs in verdicts) > 100
