@@ -18,6 +18,8 @@ from statistics import median
 
 import aiohttp
 
+from bot.telegram.rasa_client import CONVERSATION_HEADER
+
 # (button title, free text) per question of the triage, in the order they are asked
 TRIAGE_ANSWERS: list[tuple[str, str]] = [
     ("Outside of the knee", "the outside of my right knee"),
@@ -122,7 +124,11 @@ async def _talk(
         start = time.perf_counter()
         detail = ""
         try:
-            async with session.post(url, json={"sender": patient.sender, "message": message}) as response:
+            async with session.post(
+                url,
+                json={"sender": patient.sender, "message": message},
+                headers={CONVERSATION_HEADER: patient.sender},  # as the Telegram bot does
+            ) as response:
                 if response.status != 200:
                     detail = f"HTTP {response.status}"
                 else:

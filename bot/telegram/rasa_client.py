@@ -12,6 +12,7 @@ logger = logging.getLogger(__name__)
 
 RELAY_PATH = "/webhooks/telegram_relay/webhook"
 SECRET_HEADER = "X-Relay-Secret"
+CONVERSATION_HEADER = "X-Conversation-Id"  # for the load balancer (docs/contracts.md)
 
 
 class AssistantUnavailable(Exception):
@@ -46,7 +47,8 @@ class RasaRelay:
             async with self._session.post(
                 self.url,
                 json={"sender": conversation_id(chat_id), "message": text},
-                headers={SECRET_HEADER: self.secret},
+                # the conversation id also lets a load balancer keep it on one Rasa server
+                headers={SECRET_HEADER: self.secret, CONVERSATION_HEADER: conversation_id(chat_id)},
             ) as response:
                 if response.status != 200:
                     # 403 means the two processes disagree on TELEGRAM_RELAY_SECRET.
