@@ -128,19 +128,20 @@ def applied_events(tracker: DialogueStateTracker) -> list[Event]:
         new = list(itertools.islice(events, len(known.events), None))
         if all(e.name in known.loop_names for e in new if isinstance(e, ActiveLoop) and e.name):
             applied = _apply(tracker, new, list(known.applied), known.loop_names)
-            _remember(tracker.sender_id, _Applied(known.events + new, known.loop_names, applied))
+            _keep(_applied, tracker.sender_id, _Applied(known.events + new, known.loop_names, applied))
             return applied
     loop_names = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
     applied = _apply(tracker, events, [], loop_names)
-    _remember(tracker.sender_id, _Applied(list(events), loop_names, applied))
+    _keep(_applied, tracker.sender_id, _Applied(list(events), loop_names, applied))
     return applied
 
 
-def _remember(sender_id: str, applied: _Applied) -> None:
-    _applied[sender_id] = applied
-    _applied.move_to_end(sender_id)
-    while len(_applied) > MAX_HISTORIES:
-        _applied.popitem(last=False)
+def _keep(cache: OrderedDict, key: Any, value: Any) -> None:
+    """Store as the most recently used; forget the least recently used beyond MAX_HISTORIES."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > MAX_HISTORIES:
+        cache.popitem(last=False)
 
 
 def states_for_tracker_history(
@@ -211,10 +212,7 @@ def states_for_tracker_history(
     result = list(states)
     add_state(replay, False, result)
 
-    _histories[key] = _History(self, rule_only_data, applied, states, points[-KEEP_POINTS:])
-    _histories.move_to_end(key)
-    while len(_histories) > MAX_HISTORIES:
-        _histories.popitem(last=False)
+    _keep(_histories, key, _History(self, rule_only_data, applied, states, points[-KEEP_POINTS:]))
     return result
 
 
