@@ -40,7 +40,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.tracker_cache import copy_tracker
+from components.tracker_cache import copy_tracker, keep_recent
 
 MAX_HISTORIES = 300  # (conversation, kind of states): about 100 conversations being answered
 KEEP_POINTS = 4  # resume points kept: the starts of the last few turns
@@ -128,20 +128,17 @@ def applied_events(tracker: DialogueStateTracker) -> list[Event]:
         new = list(itertools.islice(events, len(known.events), None))
         if all(e.name in known.loop_names for e in new if isinstance(e, ActiveLoop) and e.name):
             applied = _apply(tracker, new, list(known.applied), known.loop_names)
-            _keep(_applied, tracker.sender_id, _Applied(known.events + new, known.loop_names, applied))
+            keep_recent(
+                _applied,
+                tracker.sender_id,
+                _Applied(known.events + new, known.loop_names, applied),
+                MAX_HISTORIES,
+            )
             return applied
     loop_names = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
     applied = _apply(tracker, events, [], loop_names)
-    _keep(_applied, tracker.sender_id, _Applied(list(events), loop_names, applied))
+    keep_recent(_applied, tracker.sender_id, _Applied(list(events), loop_names, applied), MAX_HISTORIES)
     return applied
-
-
-def _keep(cache: OrderedDict, key: Any, value: Any) -> None:
-    """Store as the most recently used; forget the least recently used beyond MAX_HISTORIES."""
-    cache[key] = value
-    cache.move_to_end(key)
-    while len(cache) > MAX_HISTORIES:
-        cache.popitem(last=False)
 
 
 def states_for_tracker_history(
@@ -212,7 +209,9 @@ def states_for_tracker_history(
     result = list(states)
     add_state(replay, False, result)
 
-    _keep(_histories, key, _History(self, rule_only_data, applied, states, points[-KEEP_POINTS:]))
+    keep_recent(
+        _histories, key, _History(self, rule_only_data, applied, states, points[-KEEP_POINTS:]), MAX_HISTORIES
+    )
     return result
 
 

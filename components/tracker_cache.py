@@ -53,6 +53,14 @@ def copy_tracker(tracker: DialogueStateTracker, with_events: bool = True) -> Dia
     return new
 
 
+def keep_recent(entries: OrderedDict, key: Any, value: Any, size: int) -> None:
+    """Store `value` as the most recently used; forget the least recently used beyond `size`."""
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > size:
+        entries.popitem(last=False)
+
+
 class TrackerCache:
     """Least-recently-used trackers by conversation id, each valid for one `Stored` state and
     one domain (a new model has other slots)."""
@@ -76,10 +84,7 @@ class TrackerCache:
         return sender_id in self._entries
 
     def put(self, tracker: DialogueStateTracker, stored: Stored, domain: Any) -> None:
-        self._entries[tracker.sender_id] = (stored, domain, copy_tracker(tracker))
-        self._entries.move_to_end(tracker.sender_id)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        keep_recent(self._entries, tracker.sender_id, (stored, domain, copy_tracker(tracker)), self.size)
 
     def forget(self, sender_id: str) -> None:
         self._entries.pop(sender_id, None)

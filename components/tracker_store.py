@@ -47,6 +47,11 @@ def erase_requested(tracker: DialogueStateTracker) -> bool:
     return False
 
 
+def _events_after(tracker: DialogueStateTracker, stored: Stored) -> Iterator[Event]:
+    """The tracker's events that are not stored yet."""
+    return itertools.islice(tracker.events, stored.events, len(tracker.events))
+
+
 class ErasableSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,8 +113,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         return known if known is not None else self._stored(session, tracker.sender_id)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        stored = self._stored_before_save(session, tracker)
-        return itertools.islice(tracker.events, stored.events, len(tracker.events))
+        return _events_after(tracker, self._stored_before_save(session, tracker))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erase_requested(tracker):
@@ -118,7 +122,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         with self.session_scope() as session:
             before = self._stored_before_save(session, tracker)
-            new_events = list(itertools.islice(tracker.events, before.events, len(tracker.events)))
+            new_events = list(_events_after(tracker, before))
             session.add_all([self._row(tracker.sender_id, event) for event in new_events])
             session.commit()
         if any(isinstance(event, SessionStarted) for event in new_events):
