@@ -40,6 +40,7 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
@@ -143,6 +144,74 @@ class WeightedFeatures:
         return weighted
 
 
+class CalibratedScores:
+    """`CalibratedClassifierCV.predict_proba` for linear models with sigmoid calibration, as one
+    matrix product: the same numbers (the test compares them to 1e-12 on thousands of messages).
+
+    scikit-learn 1.1 computes it fold by fold and, in each fold, class by class: for 5 folds and
+    25 intents that is 5 decision functions (each re-checking its input) and 125 calibrator
+    calls per message, about a third of the classifier's time. Here the folds' weights are
+    stacked once, so a message costs one sparse-dense product and a few array operations.
+    `from_classifier` returns None where this does not apply (isotonic calibration, two classes,
+    a fold that did not see every class): the caller then uses scikit-learn's own method.
+    """
+
+    def __init__(self, weights, intercepts, slopes, offsets, columns, n_classes) -> None:
+        self.weights = weights  # (features, folds × classes), every fold's coef_ side by side
+        self.intercepts = intercepts  # (folds × classes,)
+        self.slopes = slopes  # the sigmoid calibrators' a_, in the same order
+        self.offsets = offsets  # and their b_
+        self.columns = columns  # the class index of each column
+        self.n_classes = n_classes
+
+    @classmethod
+    def from_classifier(cls, classifier: CalibratedClassifierCV) -> CalibratedScores | None:
+        classes = np.asarray(classifier.classes_)
+        folds = getattr(classifier, "calibrated_classifiers_", [])
+        if len(classes) < 3 or not folds:
+            return None
+        weights, intercepts, slopes, offsets, columns = [], [], [], [], []
+        for fold in folds:
+            model = getattr(fold, "base_estimator", None) or getattr(fold, "estimator", None)
+            calibrators = getattr(fold, "calibrators", [])
+            if (
+                not isinstance(model, LinearSVC)
+                or not np.array_equal(np.asarray(model.classes_), classes)
+                or len(calibrators) != len(classes)
+                or not all(hasattr(c, "a_") and hasattr(c, "b_") for c in calibrators)
+            ):
+                return None
+            weights.append(np.asarray(model.coef_, dtype=np.float64))
+            intercepts.append(np.asarray(model.intercept_, dtype=np.float64))
+            slopes.extend(float(c.a_) for c in calibrators)
+            offsets.extend(float(c.b_) for c in calibrators)
+            columns.extend(range(len(classes)))
+        return cls(
+            np.ascontiguousarray(np.vstack(weights).T),
+            np.concatenate(intercepts),
+            np.asarray(slopes),
+            np.asarray(offsets),
+            np.asarray(columns),
+            len(classes),
+        )
+
+    def predict_proba(self, features: scipy.sparse.csr_matrix) -> np.ndarray:
+        n_folds = len(self.intercepts) // self.n_classes
+        scores = np.asarray(features @ self.weights) + self.intercepts
+        # each calibrator's sigmoid, as _SigmoidCalibration.predict
+        proba = expit(-(self.slopes * scores + self.offsets)).reshape(-1, n_folds, self.n_classes)
+        # each fold's normalisation, as _CalibratedClassifier.predict_proba
+        totals = proba.sum(axis=2, keepdims=True)
+        uniform = np.full_like(proba, 1 / self.n_classes)
+        proba = np.divide(proba, totals, out=uniform, where=totals != 0)
+        proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+        # the folds' mean, as CalibratedClassifierCV.predict_proba
+        mean = np.zeros((proba.shape[0], self.n_classes))
+        for fold in range(n_folds):
+            mean += proba[:, fold, :]
+        return mean / n_folds
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(IntentClassifier, GraphComponent):
     """Linear SVM intent classifier with calibrated confidences."""
@@ -181,6 +250,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self._resource = resource
         self.features = features
         self.classifier = classifier
+        self.scores = CalibratedScores.from_classifier(classifier) if classifier is not None else None
 
     @classmethod
     def create(
@@ -213,6 +283,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.classifier = self._new_classifier(labels)
         # an array, not a list: CalibratedClassifierCV counts each class with `y == label`
         self.classifier.fit(self.features.transform(examples), np.asarray(labels))
+        self.scores = CalibratedScores.from_classifier(self.classifier)
         self.persist()
         return self._resource
 
@@ -231,7 +302,11 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         with_text = [m for m in messages if m.get(TEXT)]
         if not with_text:
             return messages
-        probabilities = self.classifier.predict_proba(self.features.transform(with_text))
+        features = self.features.transform(with_text)
+        if self.scores is not None:
+            probabilities = self.scores.predict_proba(features)
+        else:
+            probabilities = self.classifier.predict_proba(features)
         for message, row in zip(with_text, probabilities, strict=False):
             ranking = self._ranking(row)
             message.set(INTENT, ranking[0], add_to_output=True)

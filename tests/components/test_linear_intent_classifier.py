@@ -228,3 +228,70 @@ def test_the_tfidf_weighting_gives_scikit_learns_numbers(dtype):
         features._tfidf(0, again).toarray(), features.transformers[0].transform(again).toarray()
     )
     assert np.array_equal(counts.toarray(), before.toarray())  # the input is left as it was
+
+
+def _messages_nobody_trained_on(texts: list[str], seed: int) -> list[str]:
+    """Variations of real messages: words dropped and shuffled, typos, keyboard mash."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for text in texts:
+        words = text.split()
+        rng.shuffle(words)
+        out.append(" ".join(words[: max(1, len(words) - 1)]))
+        out.append("".join(c for c in text if rng.random() > 0.1))
+    out += ["".join(rng.choice(list("asdfjkl;qwe rtyuiop"), size=int(n))) for n in rng.integers(1, 40, 50)]
+    return out + ["?", "ok", "🙂", "x" * 5000]
+
+
+def test_the_one_product_gives_scikit_learns_probabilities(pipeline):
+    classifier = pipeline.classifier
+    assert classifier.scores is not None  # sigmoid calibration, 4 intents: the fast path is used
+    texts = [t for ts in EXAMPLES.values() for t in ts] + list(UNSEEN)
+    texts += _messages_nobody_trained_on(texts, seed=5)
+    features = classifier.features.transform(pipeline.featurize([Message.build(t) for t in texts]))
+    ours = classifier.scores.predict_proba(features)
+    theirs = classifier.classifier.predict_proba(features)
+    assert ours.shape == theirs.shape == (len(texts), len(EXAMPLES))
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert np.array_equal(ours.argmax(axis=1), theirs.argmax(axis=1))
+    # one message at a time, as Rasa asks
+    for row in (0, len(texts) - 1):
+        np.testing.assert_allclose(
+            classifier.scores.predict_proba(features[row]), theirs[row : row + 1], rtol=0, atol=1e-12
+        )
+
+
+def test_the_one_product_gives_scikit_learns_probabilities_on_the_assistants_data(tmp_path):
+    """All 25 intents and the project's own examples: what the live assistant computes."""
+    from pathlib import Path
+
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(Path(__file__).resolve().parents[2] / "data" / "nlu"))
+    examples: dict[str, list[str]] = {}
+    for example in data.intent_examples:
+        examples.setdefault(example.get("intent"), []).append(example.get("text"))
+    trained = Pipeline(LocalModelStorage(tmp_path))
+    trained.train(examples)
+    classifier = trained.classifier
+    assert len(classifier.classifier.classes_) == len(examples) >= 20 and classifier.scores is not None
+    texts = _messages_nobody_trained_on([t for ts in examples.values() for t in ts[::4]], seed=6)
+    features = classifier.features.transform(trained.featurize([Message.build(t) for t in texts]))
+    ours = classifier.scores.predict_proba(features)
+    theirs = classifier.classifier.predict_proba(features)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert np.array_equal(ours.argmax(axis=1), theirs.argmax(axis=1))
+    # and after saving and loading, where the stacked weights are rebuilt from the file
+    loaded = LinearIntentClassifier.load(
+        LinearIntentClassifier.get_default_config(), trained.storage, trained.resource, execution_context()
+    )
+    np.testing.assert_allclose(loaded.scores.predict_proba(features), theirs, rtol=0, atol=1e-12)
+
+
+def test_isotonic_calibration_keeps_scikit_learns_own_method(tmp_path):
+    trained = Pipeline(LocalModelStorage(tmp_path))
+    trained.classifier.config["calibration"] = "isotonic"
+    trained.train(EXAMPLES)
+    assert trained.classifier.scores is None  # the one product only knows sigmoids
+    parsed = trained.parse(trained.classifier, "how long till I'm back running")
+    assert parsed.get("intent")["name"] == "ask_recovery_time"

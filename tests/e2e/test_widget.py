@@ -162,8 +162,11 @@ def preferred_button(page: Page):
 
 
 def click_an_answer(page: Page) -> None:
-    group = page.locator(".cc-choices").last
-    preferred_button(page).click()
+    button = preferred_button(page)  # waits for the set to be on screen
+    # Pinned by position: `.last` would move on to the reply's buttons once they arrive.
+    groups = page.locator(".cc-choices")
+    group = groups.nth(groups.count() - 1)
+    button.click()
     # That set is used up: every button in it is disabled, one marked as chosen.
     expect(group.locator(".cc-choice:not([disabled])")).to_have_count(0)
     expect(group.locator(".cc-chosen")).to_have_count(1)
