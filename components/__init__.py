@@ -1,4 +1,10 @@
 """Custom Rasa components: NLU, policies, channels, stores (Rasa environment only)."""
 
 # Speed fixes applied whenever Rasa loads any of these modules (see their docstrings).
-from components import action_calls, action_result_validation, event_lookup, state_history  # noqa: F401
+from components import (  # noqa: F401
+    action_calls,
+    action_result_validation,
+    event_lookup,
+    gc_tuning,
+    state_history,
+)

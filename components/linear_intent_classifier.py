@@ -204,7 +204,7 @@ class CalibratedScores:
         totals = proba.sum(axis=2, keepdims=True)
         uniform = np.full_like(proba, 1 / self.n_classes)
         proba = np.divide(proba, totals, out=uniform, where=totals != 0)
-        proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         # the folds' mean, as CalibratedClassifierCV.predict_proba
         mean = np.zeros((proba.shape[0], self.n_classes))
         for fold in range(n_folds):
