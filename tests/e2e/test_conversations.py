@@ -230,6 +230,26 @@ def test_unclear_answers_are_reasked_with_an_example_then_buttons_then_moved_on(
     assert chat.slot("onset") == "gradual"
 
 
+# How runners open, written the way they write: with the knee, not with "hi".
+OPENERS = [
+    "my knee hurts on the outside when I run",
+    "the outside of my knee gets sore about 5k into a run",
+    "Hi, I've got pain on the outer side of my knee after long runs",
+    "sharp pain outside of knee when running downhill",
+    "can you have a look at my knee problem",
+    "ITB pain again, left knee",
+]
+
+
+def test_a_runner_who_opens_with_their_knee_goes_straight_to_the_questions(stack: Stack) -> None:
+    for opener in OPENERS:
+        chat = Chat(stack)
+        chat.say(opener)
+        assert "didn't understand" not in chat.text, (opener, chat.text)
+        assert "Let's start" in chat.text, (opener, chat.text)
+        assert chat.slot("requested_slot") is not None, opener  # a question is waiting
+
+
 def test_off_topic_pain_elsewhere_and_unreadable_messages_each_get_their_own_answer(stack: Stack) -> None:
     chat = Chat(stack)
     chat.say("hi")
