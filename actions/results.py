@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import wording
 from actions.ask import buttons
 from actions.failures import reports_failures
+from actions.safety import said_this_turn
 from actions.slots import answers_from_slots, answers_record
 from bot.db.repository import save_triage
 from bot.db.session import run_in_session
@@ -49,7 +50,10 @@ class ActionTriageResult(Action):
 
         if result.outcome in RED_FLAG_OUTCOMES:
             # The route again, even after an earlier alert: the summary is what people reread.
-            dispatcher.utter_message(text=content.outcome_text(result))
+            # Not when the safety net's alert in this very turn said the same words just above.
+            route = content.outcome_text(result)
+            if not said_this_turn(tracker, route):
+                dispatcher.utter_message(text=route)
             dispatcher.utter_message(text=content.red_flag_reasons_text(result))
             dispatcher.utter_message(
                 text=wording.NO_ADVICE_AFTER_RED_FLAG,

@@ -159,11 +159,12 @@ def confirm_pending(tracker: Tracker) -> bool:
     return isinstance(query, dict) and query.get("flag") in RED_FLAG_ROUTES
 
 
-def _asked_this_turn(tracker: Tracker, question: str) -> bool:
+def said_this_turn(tracker: Tracker, words: str) -> bool:
+    """Whether the assistant has already said `words` since the person's latest message."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "bot" and question in (event.get("text") or ""):
+        if event.get("event") == "bot" and words in (event.get("text") or ""):
             return True
     return False
 
@@ -183,7 +184,7 @@ class ActionAskRedFlagConfirm(Action):
         if not isinstance(query, dict) or query.get("flag") not in CONFIRM_QUESTIONS:
             return []
         question = confirm_question(query["flag"])
-        if not _asked_this_turn(tracker, question):
+        if not said_this_turn(tracker, question):
             dispatcher.utter_message(text=question, buttons=buttons(YES_NO_BUTTONS))
         return []
 

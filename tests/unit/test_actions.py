@@ -322,6 +322,24 @@ def test_the_final_summary_repeats_the_route_after_an_earlier_alert(clinic_db: s
     assert "outside of the knee" not in text.lower()
 
 
+def test_an_alert_given_in_this_very_turn_is_not_repeated_word_for_word(clinic_db: str) -> None:
+    # "my knee is locked and I can't straighten it": the safety net's alert, then at once the result
+    from bot.triage.content import red_flag_alert
+
+    slots = {**ITBS_SLOTS, "red_flags_reported": ["locked_knee"], "red_flags_announced": ["locked_knee"]}
+    alert = red_flag_alert(["locked_knee"])
+    t = tracker("my knee is locked and I can't straighten it", slots=slots)
+    t.events.append({"event": "bot", "text": alert})
+    messages, _ = run(results.ActionTriageResult(), t)
+    texts = [m["text"] for m in messages]
+    assert alert not in texts  # the alert just above already says it
+    assert "what I based this on" in said(messages)  # the reasons and the way to a person still come
+    # in a later turn the summary repeats the route (the previous test), as people reread it
+    t.events.append({"event": "user", "text": "ok"})
+    messages, _ = run(results.ActionTriageResult(), t)
+    assert alert in [m["text"] for m in messages]
+
+
 def test_a_database_failure_still_gives_the_result_and_says_so(
     clinic_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
