@@ -47,57 +47,62 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INTENT_TARGET = 0.95
 
-# Button payloads the domain sends as plain text, and the intent each must get.
-BUTTONS: dict[str, Sequence[str]] = {
-    "inform": (
-        "Outside of the knee",
-        "Front / around the kneecap",
-        "Inside of the knee",
-        "Back of the knee",
-        "Whole knee",
-        "Hip or thigh",
-        "Gradually, with running",
-        "Suddenly, with an injury",
-        "Not sure",
-        "Skip",
-        "About the same",
-        "Up 10–30%",
-        "Up more than 30%",
-        "Less than before",
-        "A run much longer than usual",
-        "More hills or downhill",
-        "New shoes or surface",
-        "None of these",
-        "Catching, locking or giving way",
-        "Pain along the joint line",
-        "Hurts around the kneecap sitting or squatting",
-        "Worse when sprinting",
-        "Changes when I move my back",
-        "Stiff for under 30 min in the morning",
-        "Kenmore",
-        "Jindalee",
-        "Weekday mornings",
-        "Weekday evenings",
-        "Saturdays",
-        "Any time",
-    ),
-    "affirm": ("Yes", "Yes, I agree"),
-    "deny": ("No", "No thanks"),
-    "report_red_flag": (
-        "Calf pain or swelling with breathlessness or chest pain",
-        "Hot, red, swollen knee with fever",
-        "Calf pain, swelling or redness in one leg",
-        "Knee locked, can't straighten it",
-        "Swelled up fast after an injury or a pop",
-        "Numbness, pins and needles or foot drop",
-        "Pain at night or at rest, weight loss or a lump",
-    ),
-    "ask_more": ("Tell me more",),
-    "ask_evidence": ("Show the evidence",),
-    "book_appointment": ("Book an assessment",),
-    "request_human": ("Talk to a person",),
-    "start_triage": ("Check my knee",),
-}
+# What a tap on a button must be understood as. A button sends its title (the domain's buttons:
+# their payload) as the message, so each is classified like typed text; the titles come from where the assistant shows them
+# (the questions table, the actions' wording, the domain's responses), never a copy.
+AFFIRM = {"Yes", "Yes, I agree"}
+DENY = {"No", "No thanks"}
+NOT_A_WARNING_SIGN = "None of these"
+
+
+def button_intents() -> dict[str, list[str]]:
+    """Every button title the assistant can show, grouped by the intent it must get."""
+    import yaml
+
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from actions import wording
+    from actions.questions import ALL_QUESTIONS, YES_NO
+
+    fixed = {
+        wording.CHECK_MY_KNEE: "start_triage",
+        wording.TALK_TO_A_PERSON: "request_human",
+        wording.BOOK_AN_ASSESSMENT: "book_appointment",
+        wording.TELL_ME_MORE: "ask_more",
+        wording.SHOW_THE_EVIDENCE: "ask_evidence",
+    }
+    titles: dict[str, str] = {}
+
+    def add(title: str, question: str = "") -> None:
+        if title in fixed:
+            intent = fixed[title]
+        elif title in AFFIRM:
+            intent = "affirm"
+        elif title in DENY:
+            intent = "deny"
+        elif question == "red_flag_screen" and title != NOT_A_WARNING_SIGN:
+            intent = "report_red_flag"
+        else:
+            intent = "inform"  # an answer to the question on screen
+        titles.setdefault(title, intent)
+
+    for slot, question in ALL_QUESTIONS.items():
+        for title in question.buttons:
+            add(title, slot)
+    # the safety check's yes/no (actions/safety.py, which needs the app environment to import)
+    for title in (*YES_NO, *wording.NOT_UNDERSTOOD_BUTTONS, *fixed):
+        add(title)
+    for path in sorted((PROJECT_ROOT / "domain").glob("*.yml")):
+        responses = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}
+        for variants in responses.values():
+            for variant in variants:
+                for button in variant.get("buttons") or []:
+                    add(str(button.get("payload") or button["title"]))  # what a tap sends
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for title, intent in titles.items():
+        grouped[intent].append(title)
+    return dict(grouped)
+
+
 GIBBERISH = ("asdkjh qwe", "🙂🙂🙂", "lorem ipsum dolor", "qqqqq wwww", "ghjgjhg kjh")
 GIBBERISH_OK = {"nlu_fallback", "unreadable"}
 
@@ -351,7 +356,7 @@ def probe_section(model: Path) -> tuple[list[str], bool]:
         agent = Agent.load(str(model))
         wrong: list[str] = []
         total = 0
-        for intent, texts in BUTTONS.items():
+        for intent, texts in button_intents().items():
             for text in texts:
                 total += 1
                 got = (await agent.parse_message(text))["intent"]
