@@ -14,17 +14,19 @@ that grow with use:
   connections close after `IDLE_S`, before the action server (Sanic: 5 s) closes them from its
   side: a request is never sent on a connection the server is closing.
 
-Importing this module (components/__init__.py does) installs both. What Rasa does with the
-response is unchanged.
+Importing this module (components/__init__.py does) installs both, and closes the kept sessions
+when the server stops. What Rasa does with the response is unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import aiohttp
 import rasa
+import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.core.events import UserUttered
@@ -107,10 +109,37 @@ def session(self: EndpointConfig) -> _KeptSession:
     return _KeptSession(_shared_session(self))
 
 
+async def close_sessions() -> None:
+    """Close the running loop's kept sessions (when the server stops: no unclosed-session
+    warnings, and the action server sees the connections end rather than time out)."""
+    loop = asyncio.get_running_loop()
+    for key, (owner, kept) in list(_sessions.items()):
+        if owner is loop:
+            del _sessions[key]
+            await kept.close()
+
+
+def _closing_sessions_too(close: Any) -> Any:
+    """Rasa's `close_resources` (its after-server-stop listener), then the kept sessions."""
+
+    @functools.wraps(close)
+    async def close_resources(*args: Any, **kwargs: Any) -> None:
+        try:
+            await close(*args, **kwargs)
+        finally:
+            await close_sessions()
+
+    close_resources.__wrapped_by_clinic__ = True  # type: ignore[attr-defined]
+    return close_resources
+
+
 def install() -> None:
     """Idempotent."""
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     EndpointConfig.session = session  # type: ignore[method-assign,assignment]
+    # `rasa run` registers this listener after importing the channels (and so this package)
+    if not getattr(rasa.core.run.close_resources, "__wrapped_by_clinic__", False):
+        rasa.core.run.close_resources = _closing_sessions_too(rasa.core.run.close_resources)
 
 
 install()

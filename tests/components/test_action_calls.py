@@ -149,3 +149,33 @@ def test_calls_reuse_connections_and_errors_still_raise(action_server) -> None:
     answers = asyncio.run(scenario())
     assert [a["responses"][0]["text"] for a in answers] == [f"ok a{i}" for i in range(5)]  # type: ignore[index]
     assert len(seen["peers"]) == 1  # one kept connection, not six new ones
+
+
+def test_the_kept_connections_close_when_the_server_stops(action_server) -> None:
+    import rasa.core.run
+
+    from components import action_calls
+
+    port, webhook, seen = action_server
+
+    async def scenario() -> tuple[bool, bool, int]:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+            await endpoint.request(json={"next_action": "a"}, method="post")
+            kept = [s for loop, s in action_calls._sessions.values() if loop is asyncio.get_running_loop()]
+            assert kept and not kept[0].closed
+            # what `rasa run` calls after the server has stopped (no agent loaded here)
+            stopped_app = type("App", (), {"ctx": type("Ctx", (), {})()})()
+            await rasa.core.run.close_resources(stopped_app, asyncio.get_running_loop())
+            left = [s for loop, s in action_calls._sessions.values() if loop is asyncio.get_running_loop()]
+            return kept[0].closed, bool(left), len(seen["peers"])
+        finally:
+            await runner.cleanup()
+
+    closed, left, connections = asyncio.run(scenario())
+    assert closed and not left and connections == 1
