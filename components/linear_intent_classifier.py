@@ -156,12 +156,11 @@ class CalibratedScores:
     a fold that did not see every class): the caller then uses scikit-learn's own method.
     """
 
-    def __init__(self, weights, intercepts, slopes, offsets, columns, n_classes) -> None:
+    def __init__(self, weights, intercepts, slopes, offsets, n_classes) -> None:
         self.weights = weights  # (features, folds × classes), every fold's coef_ side by side
         self.intercepts = intercepts  # (folds × classes,)
         self.slopes = slopes  # the sigmoid calibrators' a_, in the same order
         self.offsets = offsets  # and their b_
-        self.columns = columns  # the class index of each column
         self.n_classes = n_classes
 
     @classmethod
@@ -170,7 +169,7 @@ class CalibratedScores:
         folds = getattr(classifier, "calibrated_classifiers_", [])
         if len(classes) < 3 or not folds:
             return None
-        weights, intercepts, slopes, offsets, columns = [], [], [], [], []
+        weights, intercepts, slopes, offsets = [], [], [], []
         for fold in folds:
             model = getattr(fold, "base_estimator", None) or getattr(fold, "estimator", None)
             calibrators = getattr(fold, "calibrators", [])
@@ -185,13 +184,11 @@ class CalibratedScores:
             intercepts.append(np.asarray(model.intercept_, dtype=np.float64))
             slopes.extend(float(c.a_) for c in calibrators)
             offsets.extend(float(c.b_) for c in calibrators)
-            columns.extend(range(len(classes)))
         return cls(
             np.ascontiguousarray(np.vstack(weights).T),
             np.concatenate(intercepts),
             np.asarray(slopes),
             np.asarray(offsets),
-            np.asarray(columns),
             len(classes),
         )
 
