@@ -26,12 +26,13 @@ from typing import Any
 
 import aiohttp
 import rasa
-import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
+
+from components.listeners import wrap_listener
 
 # The actions look back to the latest user message at most; one earlier turn is kept as margin.
 RECENT_USER_TURNS = 2
@@ -129,7 +130,6 @@ def _closing_sessions_too(close: Any) -> Any:
         finally:
             await close_sessions()
 
-    close_resources.__wrapped_by_clinic__ = True  # type: ignore[attr-defined]
     return close_resources
 
 
@@ -137,9 +137,7 @@ def install() -> None:
     """Idempotent."""
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     EndpointConfig.session = session  # type: ignore[method-assign,assignment]
-    # `rasa run` registers this listener after importing the channels (and so this package)
-    if not getattr(rasa.core.run.close_resources, "__wrapped_by_clinic__", False):
-        rasa.core.run.close_resources = _closing_sessions_too(rasa.core.run.close_resources)
+    wrap_listener("close_resources", _closing_sessions_too)
 
 
 install()

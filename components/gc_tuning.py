@@ -11,9 +11,8 @@ ever becomes garbage while the model is in use.
 permanent generation that collections skip. What conversations create afterwards is collected
 as before. A model loaded later (PUT /model) is simply not frozen.
 
-Importing this module (components/__init__.py does) wraps Rasa's `load_agent_on_start`, the
-listener `rasa run` registers after it has created the input channels (credentials.yml names
-this package's channels, so it is imported by then).
+Importing this module (components/__init__.py does) wraps Rasa's `load_agent_on_start`
+listener (components/listeners.py).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import gc
 import logging
 from typing import Any
 
-import rasa.core.run
+from components.listeners import wrap_listener
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +42,12 @@ def _after_loading(load: Any) -> Any:
         logger.info(f"Froze {frozen:,} objects that loading the model created: full collections skip them.")
         return agent
 
-    load_then_freeze.__wrapped_by_clinic__ = True
     return load_then_freeze
 
 
-if not getattr(rasa.core.run.load_agent_on_start, "__wrapped_by_clinic__", False):
-    rasa.core.run.load_agent_on_start = _after_loading(rasa.core.run.load_agent_on_start)
+def install() -> None:
+    """Idempotent."""
+    wrap_listener("load_agent_on_start", _after_loading)
+
+
+install()
