@@ -57,17 +57,19 @@ pip_quiet() { # pip_quiet LOGFILE PYTHON ARGS...
              /^ERROR/{print "    " $0; fflush()}'
 }
 
-# Uninstall whatever is in the venv but not in the lock, so the venv equals the lock exactly.
-sync_to_lock() { # sync_to_lock PYTHON LOCKFILE
-    local extra
-    extra="$("$1" - "$2" <<'PY'
+# Uninstall whatever is in the venv but not in the lock(s), so the venv equals the locks exactly.
+sync_to_lock() { # sync_to_lock PYTHON LOCKFILE [LOCKFILE...]
+    local extra py="$1"
+    shift
+    extra="$("$py" - "$@" <<'PY'
 import re, sys, importlib.metadata as md
 norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
 locked = set()
-for line in open(sys.argv[1]):
-    line = line.split("#", 1)[0].strip()
-    if line:
-        locked.add(norm(re.split(r"[=<>!~\[; ]", line, 1)[0]))
+for lock in sys.argv[1:]:
+    for line in open(lock):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            locked.add(norm(re.split(r"[=<>!~\[; ]", line, 1)[0]))
 keep = locked | {"pip"}
 installed = {norm(d.metadata["Name"]) for d in md.distributions() if d.metadata["Name"]}
 print(" ".join(sorted(installed - keep)))
@@ -76,16 +78,29 @@ PY
     if [ -n "$extra" ]; then
         echo "    removing packages that are no longer in the lock: $extra"
         # shellcheck disable=SC2086
-        "$1" -m pip uninstall -y $extra >>"$CURRENT_LOG" 2>&1
+        "$py" -m pip uninstall -y $extra >>"$CURRENT_LOG" 2>&1
     fi
 }
 
-# ensure_venv DIR LOCK NAME : create/repair the venv, install the lock unless the stamp matches
+# pip check, except the declared requirements of the data-only packages (installed --no-deps)
+pip_check() { # pip_check PYTHON [DATA_LOCK]
+    local out data_names=""
+    [ -n "${2:-}" ] && data_names="$(sed 's/#.*//; s/[=<>!~ ].*//' "$2" | grep -v '^$' | paste -sd'|')"
+    out="$("$1" -m pip check 2>&1)" && return 0
+    [ -n "$data_names" ] && out="$(echo "$out" | grep -viE "^($data_names) " || true)"
+    if [ -n "$out" ]; then
+        echo "$out" | tee -a "$CURRENT_LOG" >&2
+        return 1
+    fi
+}
+
+# ensure_venv DIR LOCK NAME [DATA_LOCK] : create/repair the venv, install the lock (and the
+# data-only packages of DATA_LOCK, without their dependencies) unless the stamp matches
 ensure_venv() {
-    local dir="$1" lock="$2" name="$3" start=$SECONDS
+    local dir="$1" lock="$2" name="$3" data_lock="${4:-}" start=$SECONDS
     local stamp_file="$dir/.installed-lock.sha256" log="$LOG_DIR/setup-$name.log"
     local want have=""
-    want="$(sha256_of "$lock" requirements/pip.lock)-$("$PY" -c 'import sys; print(sys.version.split()[0])')"
+    want="$(sha256_of "$lock" requirements/pip.lock $data_lock)-$("$PY" -c 'import sys; print(sys.version.split()[0])')"
 
     if [ -x "$dir/bin/python" ] && ! "$dir/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
         echo "    $dir is broken or not Python 3.10 — recreating it"
@@ -111,8 +126,12 @@ ensure_venv() {
     pip_quiet "$log" "$dir/bin/python" -r requirements/pip.lock
     echo "    installing $lock (full log: ${log#"$ROOT"/})"
     pip_quiet "$log" "$dir/bin/python" -r "$lock"
-    sync_to_lock "$dir/bin/python" "$lock"
-    "$dir/bin/python" -m pip check >>"$log" 2>&1
+    if [ -n "$data_lock" ]; then
+        echo "    installing the data-only packages of $data_lock (without their dependencies)"
+        pip_quiet "$log" "$dir/bin/python" --no-deps -r "$data_lock"
+    fi
+    sync_to_lock "$dir/bin/python" "$lock" $data_lock
+    pip_check "$dir/bin/python" "$data_lock"
     echo "$want" >"$stamp_file"
     echo "    installed in $(elapsed "$start")"
 }
@@ -127,7 +146,7 @@ step 2 "Installing the Rasa environment .venv-rasa (about 2 minutes on first run
 ensure_venv "$VENV_RASA" requirements/rasa.lock rasa
 
 step 3 "Installing the app environment .venv-app (under a minute on first run)…"
-ensure_venv "$VENV_APP" requirements/app.lock app
+ensure_venv "$VENV_APP" requirements/app.lock app requirements/data.lock
 
 step 4 "Building the spaCy pipeline (models/spacy_en)"
 spacy_stamp="models/spacy_en.stamp"
