@@ -106,10 +106,47 @@ class Settings:
     telegram_rasa_timeout_s: int  # how long the relay waits for Rasa before telling the person
     # --- data retention ---
     retention_days: int
+    # --- clinic sites (shown in booking confirmations) and time zone ---
+    clinic_timezone: str  # IANA name; Brisbane has no daylight saving
+    kenmore_address: str  # empty: the address Cliniko holds for the business
+    jindalee_address: str
+    # --- red-flag safety net: the sentence-embedding net (bot/triage/parsing/embeddings.py) ---
+    safety_embeddings: bool  # false: rules and word features only (the health check says so)
+    safety_embedding_threads: int  # onnxruntime threads per action server
+    # --- Cliniko booking (bot/booking); empty key: off, reception calls back as before ---
+    cliniko_api_key: str
+    cliniko_api_url: str  # empty: from the key's shard suffix (…-au1 → https://api.au1.cliniko.com/v1)
+    cliniko_contact_email: str  # in the User-Agent Cliniko requires
+    cliniko_business_id_kenmore: str  # empty: the business whose name contains "Kenmore"
+    cliniko_business_id_jindalee: str
+    cliniko_type_running: str  # appointment type name when ITBS is likely
+    cliniko_type_general: str  # appointment type name for a general assessment
+    cliniko_timeout_s: float
+    cliniko_requests_per_minute: int
+    # --- continuity: check-ins, resuming, summaries ---
+    followup_after_days: int
+    followup_quiet_hours: str  # "20-8": none sent from 20:00 to 08:00 clinic time; empty: none
+    followup_interval_s: int  # how often `make run` looks for due check-ins
+    resume_within_days: int
+    summary_link_ttl_s: int  # how long a widget's PDF download link works
+    # --- clinic analytics (bot/analytics) ---
+    analytics_broker_url: str  # empty: Rasa's SQL event broker (analytics_events_db); amqp://…: RabbitMQ
+    analytics_events_db: str  # the SQL event broker's database (SQLAlchemy URL)
+    analytics_queue: str
+    analytics_abandon_after_min: int
+    # --- hardening ---
+    action_server_secret: str  # Rasa sends it on every action call; the action server checks it
+    web_trusted_proxies: str  # comma-separated addresses whose X-Forwarded-For is believed
+    widget_allowed_origins: str  # comma-separated origins allowed to talk to Rasa from a browser
+    session_idle_s: int  # a reception session ends after this long without a request
 
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+    @property
+    def cliniko_enabled(self) -> bool:
+        return bool(self.cliniko_api_key)
 
 
 def _read() -> Settings:
@@ -161,6 +198,35 @@ def _read() -> Settings:
         telegram_staff_chat_ids=_str("TELEGRAM_STAFF_CHAT_IDS", ""),
         telegram_rasa_timeout_s=_int("TELEGRAM_RASA_TIMEOUT_S", 30),
         retention_days=_int("RETENTION_DAYS", 365),
+        clinic_timezone=_str("CLINIC_TIMEZONE", "Australia/Brisbane"),
+        kenmore_address=_str("CLINIC_ADDRESS_KENMORE", ""),
+        jindalee_address=_str("CLINIC_ADDRESS_JINDALEE", ""),
+        safety_embeddings=_bool("SAFETY_EMBEDDINGS", True),
+        safety_embedding_threads=_int("SAFETY_EMBEDDING_THREADS", 1),
+        cliniko_api_key=_str("CLINIKO_API_KEY", ""),
+        cliniko_api_url=_str("CLINIKO_API_URL", ""),
+        cliniko_contact_email=_str("CLINIKO_CONTACT_EMAIL", ""),
+        cliniko_business_id_kenmore=_str("CLINIKO_BUSINESS_ID_KENMORE", ""),
+        cliniko_business_id_jindalee=_str("CLINIKO_BUSINESS_ID_JINDALEE", ""),
+        cliniko_type_running=_str("CLINIKO_TYPE_RUNNING", "Running Assessment"),
+        cliniko_type_general=_str("CLINIKO_TYPE_GENERAL", "Initial Consultation"),
+        cliniko_timeout_s=float(_str("CLINIKO_TIMEOUT_S", "5")),
+        cliniko_requests_per_minute=_int("CLINIKO_REQUESTS_PER_MINUTE", 200),
+        followup_after_days=_int("FOLLOWUP_AFTER_DAYS", 14),
+        followup_quiet_hours=_str("FOLLOWUP_QUIET_HOURS", "20-8"),
+        followup_interval_s=_int("FOLLOWUP_INTERVAL_S", 300),
+        resume_within_days=_int("RESUME_WITHIN_DAYS", 7),
+        summary_link_ttl_s=_int("SUMMARY_LINK_TTL_S", 24 * 3600),
+        analytics_broker_url=_str("ANALYTICS_BROKER_URL", ""),
+        analytics_events_db=_str("ANALYTICS_EVENTS_DB", f"sqlite:///{VAR_DIR / 'events.db'}"),
+        analytics_queue=_str("ANALYTICS_QUEUE", "rasa_events"),
+        analytics_abandon_after_min=_int("ANALYTICS_ABANDON_AFTER_MIN", 30),
+        action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or _secret_file("action_server_secret"),
+        web_trusted_proxies=_str("WEB_TRUSTED_PROXIES", ""),
+        widget_allowed_origins=_str(
+            "WIDGET_ALLOWED_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}"
+        ),
+        session_idle_s=_int("SESSION_IDLE_S", 30 * 60),
     )
 
 
@@ -175,6 +241,8 @@ def get_settings() -> Settings:
 _ENV_NAMES = {
     "kenmore_hours": "CLINIC_HOURS_KENMORE",
     "jindalee_hours": "CLINIC_HOURS_JINDALEE",
+    "kenmore_address": "CLINIC_ADDRESS_KENMORE",
+    "jindalee_address": "CLINIC_ADDRESS_JINDALEE",
 }
 
 
