@@ -26,11 +26,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import wording
 from actions.ask import buttons
 from actions.failures import reports_failures
+from actions.questions import ALL_QUESTIONS
+from actions.slots import answers_from_slots
+from bot.db.repository import upgrade_triage
+from bot.db.session import run_in_session
+from bot.settings import get_settings
 from bot.triage.content import red_flag_alert
-from bot.triage.engine import RED_FLAG_ROUTES, sort_red_flags
-from bot.triage.parsing import is_unsure, parse_yes_no
+from bot.triage.engine import OUTSIDE_KNEE_FLAGS, RED_FLAG_ROUTES, assess, sort_red_flags
+from bot.triage.parsing import embeddings, is_unsure, parse_yes_no
 from bot.triage.parsing.red_flag_model import model
-from bot.triage.parsing.red_flags import CONFIRM_QUESTIONS, read_red_flags
+from bot.triage.parsing.red_flags import CONFIRM_QUESTIONS, acute_flags, read_red_flags
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +43,9 @@ CONFIRM_SLOT = "red_flag_confirm"
 YES_NO_BUTTONS = ("Yes", "No")
 MAX_UNCLEAR_REPLIES = 1  # then the sign counts as present: safety first
 
-model()  # trained when the action server loads (well under a second), not on a first message
+_settings = get_settings()
+embeddings.configure(_settings.safety_embeddings, _settings.safety_embedding_threads)
+model()  # loaded (or fitted once and cached) when the action server starts, not on a first message
 
 
 def confirm_question(flag: str) -> str:
@@ -99,10 +106,17 @@ class ActionScreenRedFlags(Action):
                 )
             events.append(SlotSet("red_flag_query", still_open))
 
-        findings = read_red_flags(text, earlier_signs)
+        own_button = _own_button_title(tracker, text)
+        if own_button:
+            # A tap (or its title typed) means what the button says: "Catching, locking or giving
+            # way" is the §4 pointer it names, not a possible locked knee to ask about.
+            findings = read_red_flags(None)
+        else:
+            findings = read_red_flags(text, earlier_signs)
         signs = earlier_signs | findings.signs
         if signs != earlier_signs:
             events.append(SlotSet("red_flag_signs", sorted(signs)))
+        acute = acute_flags(signs)
 
         new = (set(findings.flags) | confirmed) - reported
         if new:
@@ -111,11 +125,17 @@ class ActionScreenRedFlags(Action):
             )
             to_announce = new - announced
             if to_announce:
-                dispatcher.utter_message(text=red_flag_alert(sorted(to_announce)))
+                outside = bool(to_announce & OUTSIDE_KNEE_FLAGS)
+                dispatcher.utter_message(
+                    text=red_flag_alert(sorted(to_announce), acute),
+                    # someone in danger outside the knee is offered a person straight away
+                    buttons=buttons([wording.TALK_TO_A_PERSON]) if outside else [],
+                )
             events += [
                 SlotSet("red_flags_reported", sorted(reported | new)),
                 SlotSet("red_flags_announced", sorted(announced | new)),
             ]
+            events += await _upgrade_stored_result(tracker, reported | new, signs)
 
         known = reported | new
         to_ask = [f for f in sort_red_flags(findings.uncertain) if f not in known]
@@ -131,6 +151,53 @@ class ActionScreenRedFlags(Action):
                 SlotSet(CONFIRM_SLOT, None),
             ]
         return events
+
+
+def _own_button_title(tracker: Tracker, text: str) -> bool:
+    """Whether `text` is exactly the title of a button the assistant just offered, other than the
+    safety check's own buttons (whose titles name their flags)."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return False
+    for event in reversed(tracker.events[:-1] if tracker.events else []):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            titles = {
+                str(b.get("title") or "").strip().casefold()
+                for b in (event.get("data") or {}).get("buttons") or []
+            }
+            if wanted in titles:
+                return wanted not in _SCREEN_TITLES
+    return False
+
+
+# The safety check's own buttons name their flags: a tap on one is read like the words it says.
+_SCREEN_TITLES = frozenset(t.casefold() for t in ALL_QUESTIONS["red_flag_screen"].buttons or ())
+
+
+async def _upgrade_stored_result(
+    tracker: Tracker, flags: set[str], signs: frozenset[str]
+) -> list[dict[str, Any]]:
+    """A flag named after the result was stored: the stored triage (and so reception's queue and
+    the staff notification) follows the most urgent route the conversation reached."""
+    triage_id = tracker.get_slot("triage_id")
+    if triage_id is None or tracker.get_slot("triage_outcome") is None:
+        return []
+    slots = {**tracker.slots, "red_flags_reported": sorted(flags), "red_flag_signs": sorted(signs)}
+    result = assess(answers_from_slots(slots))
+    try:
+        upgraded = await run_in_session(
+            lambda session: upgrade_triage(
+                session, triage_id=int(triage_id), conversation_id=tracker.sender_id, result=result
+            )
+        )
+    except Exception:  # the person has their alert already; reception's copy is logged as stale
+        logger.exception("could not upgrade the stored triage of %s", tracker.sender_id)
+        return []
+    if upgraded is None:
+        return []
+    return [SlotSet("triage_outcome", upgraded.outcome), SlotSet("red_flags", list(upgraded.red_flags))]
 
 
 _RANK = {"emergency": 0, "urgent_medical": 1, "medical_review": 2}

@@ -8,6 +8,7 @@ from typing import Any
 
 from actions.questions import TRIAGE_QUESTIONS
 from bot.triage.engine import LOCATIONS, ONSETS, TriageAnswers
+from bot.triage.parsing.red_flags import acute_flags
 
 # Every answer slot of the triage (the questions' own table, in asking order) plus the two the
 # validator keeps for itself.
@@ -74,6 +75,7 @@ def answers_from_slots(slots: Mapping[str, Any]) -> TriageAnswers:
         age=int(age) if isinstance(age, (int, float)) and not isinstance(age, bool) else None,
         # Details volunteered when describing the onset ("twisted it landing") count too.
         symptoms=_names(slots.get("other_symptoms")) | _names(slots.get("onset_details")),
+        acute_flags=acute_flags(frozenset(slots.get("red_flag_signs") or ())),
     )
 
 

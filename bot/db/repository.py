@@ -103,6 +103,33 @@ def save_triage(
     return triage
 
 
+_ROUTE_RANK = {"emergency": 0, "urgent_medical": 1, "medical_review": 2}
+
+
+def upgrade_triage(session: Session, *, triage_id: int, conversation_id: str, result: Any) -> Triage | None:
+    """A red flag named after the result was stored: the row takes the new flags and, when the
+    route is more urgent, the new outcome and reasons. Never downgrades. None when the row is
+    gone (deleted data) or belongs to another conversation."""
+    triage = session.get(Triage, triage_id)
+    if triage is None or triage.conversation_id != conversation_id:
+        return None
+    outcome = _field(result, "outcome")
+    _require_choice("outcome", outcome, OUTCOMES)
+    flags = _str_list("red_flags", _field(result, "red_flags"))
+    merged = sorted(set(triage.red_flags or []) | set(flags))
+    more_urgent = _ROUTE_RANK.get(outcome, 9) < _ROUTE_RANK.get(triage.outcome, 9)
+    if more_urgent:
+        logger.warning(
+            "triage %s upgraded from %s to %s by a later red flag", triage.id, triage.outcome, outcome
+        )
+        triage.outcome = outcome
+    if more_urgent or merged != sorted(triage.red_flags or []):
+        triage.red_flags = merged
+        triage.reasons = _str_list("reasons", _field(result, "reasons"))
+    session.flush()
+    return triage
+
+
 def latest_triage(session: Session, conversation_id: str) -> Triage | None:
     return session.scalars(
         select(Triage)

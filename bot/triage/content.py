@@ -16,12 +16,17 @@ from bot.triage.engine import (
     WEEKLY_CHANGE_MIN_PCT,
     TriageAnswers,
     TriageResult,
+    flag_route,
     red_flag_route,
     sort_red_flags,
 )
 
 EMERGENCY_NUMBER = "000"
 HEALTHDIRECT = "healthdirect on 1800 022 222"
+LIFELINE = "13 11 14"
+SUICIDE_CALL_BACK = "1300 659 467"
+KIDS_HELPLINE = "1800 55 1800"
+RESPECT = "1800RESPECT (1800 737 732)"
 SITES = "Kenmore or Jindalee"
 
 
@@ -156,6 +161,17 @@ RED_FLAG_LABELS: dict[str, str] = {
     "rapid_swelling_after_injury": "Fast swelling after an injury or a 'pop'",
     "nerve_symptoms": "Numbness, pins and needles or foot drop",
     "night_rest_pain_weight_loss_lump": "Pain at night or at rest, weight loss or a lump",
+    # spec §3a
+    "cardiac_chest_pain": "Chest pain, pressure or tightness",
+    "stroke_signs": "Signs of a stroke (face, arm or speech)",
+    "heat_illness": "Signs of heat illness after running in the heat",
+    "anaphylaxis": "Signs of a severe allergic reaction",
+    "thunderclap_headache": "A sudden, severe headache",
+    "cauda_equina": "Back or leg symptoms with numbness around the groin, bladder or bowel changes",
+    "suicide_risk": "Thoughts of suicide or self-harm",
+    "collapse_or_syncope": "Fainting or nearly fainting with exercise",
+    # Worded so that a receptionist's screen never spells out the disclosure over a shoulder.
+    "family_violence": "A safety concern at home (sensitive: speak only with the person)",
 }
 
 POINTER_LABELS: dict[str, str] = {
@@ -503,15 +519,96 @@ _RED_FLAG_WRITERS = {
     "medical_review": _review_text,
 }
 
+# Spec §3a: each sign outside the knee has its own words, the number first, then what to do while
+# help comes. Warm and short: someone in danger reads the first line, maybe the second.
+_OUTSIDE_KNEE_TEXTS: dict[str, str] = {
+    "cardiac_chest_pain": (
+        f"Please call {EMERGENCY_NUMBER} now. Chest pain, pressure or tightness can come from the "
+        "heart and needs an ambulance, not a wait-and-see. Stop exercising, sit down and rest "
+        "while you wait, and don't drive yourself."
+    ),
+    "stroke_signs": (
+        f"Please call {EMERGENCY_NUMBER} now. A drooping face, weakness in an arm or leg on one "
+        "side, or slurred or lost speech can be a stroke, and every minute counts. Note the time "
+        "it started and tell the ambulance. Don't drive, and don't eat or drink until you've been "
+        "checked."
+    ),
+    "heat_illness": (
+        f"Please call {EMERGENCY_NUMBER} now. Confusion, collapse, vomiting, or very hot skin that "
+        "has stopped sweating after running in the heat can be heat stroke. While you wait: move "
+        "into the shade, lie down, loosen clothing and cool the skin with water, wet towels and a "
+        "fan. Only sip water if fully alert."
+    ),
+    "anaphylaxis": (
+        f"Please call {EMERGENCY_NUMBER} now. A tight throat, swelling lips or tongue, wheezing or "
+        "trouble breathing after a sting, bite or food can be a severe allergic reaction. If you "
+        "have an adrenaline autoinjector (such as an EpiPen), use it now. Lie down with your legs "
+        "up, or sit if it's hard to breathe, and don't stand or walk."
+    ),
+    "thunderclap_headache": (
+        f"Please call {EMERGENCY_NUMBER} now. A sudden, severe headache, the worst you've ever "
+        "had, needs checking in hospital straight away, even if it starts to ease."
+    ),
+    "cauda_equina": (
+        "Please go to an emergency department now, or call "
+        f"{EMERGENCY_NUMBER} if you can't get there safely. With back pain or sciatica, numbness "
+        "around the groin or bottom, new bladder or bowel trouble, or weak legs can mean pressure "
+        "on the nerves at the base of the spine. It needs an urgent scan, so please don't wait "
+        "for a GP appointment."
+    ),
+    "suicide_risk": (
+        f"If you're in danger right now, call {EMERGENCY_NUMBER}. Lifeline is there any time, day or "
+        f"night, on {LIFELINE}, and the Suicide Call Back Service on {SUICIDE_CALL_BACK}. If you're "
+        f"under 25, Kids Helpline is on {KIDS_HELPLINE}. I'm really glad you told me, and you don't "
+        "have to get through this on your own. If you'd like, someone from the clinic can talk with "
+        "you too."
+    ),
+    "family_violence": (
+        f"If you're in danger right now, call {EMERGENCY_NUMBER}. {RESPECT} is free, confidential "
+        "and there any time, by phone or online chat. Thank you for telling me: you deserve to be "
+        "safe. What you've said here is never put in a notification or message preview, and your "
+        "knee can still be looked at whenever you're ready."
+    ),
+}
+_SYNCOPE_NOW = (
+    f"Please call {EMERGENCY_NUMBER} now. Fainting, or feeling about to faint, during or just after "
+    "a run or a workout needs an ambulance while it's happening, especially with a racing or irregular "
+    "heartbeat. Sit or lie down where you are and don't drive."
+)
+_SYNCOPE_PAST = (
+    "Fainting or nearly fainting during or just after a run or a workout needs a doctor's check "
+    "before you run again. Please see a GP today, or an emergency department if you can't get in, and don't "
+    f"run until you've been checked. If you feel faint or unwell again, or have chest pain or "
+    f"trouble breathing, call {EMERGENCY_NUMBER}."
+)
 
-def red_flag_alert(flags: Iterable[str]) -> str:
-    """Immediate message for red flags noticed at any point in the chat: the route, in plain
-    words, for the most urgent flag; never exercise advice. Empty string when there are none."""
-    ordered = sort_red_flags(flags)
-    route = red_flag_route(ordered)
+
+def red_flag_text(flags: Iterable[str], acute: Iterable[str] = ()) -> str:
+    """The route in plain words for the most urgent flag (its own words for spec §3a), then
+    the other flags to mention to the doctor. Empty string when there are none."""
+    acute = set(acute)
+    ordered = sort_red_flags(flags, acute)
+    route = red_flag_route(ordered, acute)
     if route is None:
         return ""
-    return _RED_FLAG_WRITERS[route](ordered)
+    first = ordered[0]
+    if first == "collapse_or_syncope":
+        text = _SYNCOPE_NOW if flag_route(first, acute) == "emergency" else _SYNCOPE_PAST
+    elif first in _OUTSIDE_KNEE_TEXTS:
+        text = _OUTSIDE_KNEE_TEXTS[first]
+    else:
+        return _RED_FLAG_WRITERS[route](ordered)
+    rest = [f for f in ordered[1:] if f != "family_violence"]
+    mention = f" Please also tell them about this: {_labels(rest, RED_FLAG_LABELS)}." if rest else ""
+    if "family_violence" in ordered[1:]:
+        mention += f" And if you don't feel safe at home, {RESPECT} is there any time."
+    return text + mention
+
+
+def red_flag_alert(flags: Iterable[str], acute: Iterable[str] = ()) -> str:
+    """Immediate message for red flags noticed at any point in the chat: the route, in plain
+    words, for the most urgent flag; never exercise advice. Empty string when there are none."""
+    return red_flag_text(flags, acute)
 
 
 def _running_text(result: TriageResult) -> str:
@@ -540,7 +637,9 @@ def _general_text(result: TriageResult) -> str:
 def outcome_text(result: TriageResult) -> str:
     """Plain words for the outcome. Red-flag outcomes give the route and never exercise advice."""
     if result.outcome in _RED_FLAG_WRITERS:
-        return _RED_FLAG_WRITERS[result.outcome](result.red_flags)
+        # the outcome itself tells whether a faint was happening now (it is the acute route)
+        acute = {f for f in result.red_flags if flag_route(f, {f}) == result.outcome}
+        return red_flag_text(result.red_flags, acute)
     if result.outcome == "book_running_assessment":
         return _running_text(result)
     if result.outcome == "general_assessment":

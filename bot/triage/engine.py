@@ -34,7 +34,34 @@ RED_FLAG_ROUTES: dict[str, str] = {
     "rapid_swelling_after_injury": "urgent_medical",
     "nerve_symptoms": "medical_review",
     "night_rest_pain_weight_loss_lump": "medical_review",
+    # §3a: emergencies and safeguarding outside the knee, same priority as §3
+    "cardiac_chest_pain": "emergency",
+    "stroke_signs": "emergency",
+    "heat_illness": "emergency",
+    "anaphylaxis": "emergency",
+    "thunderclap_headache": "emergency",
+    "cauda_equina": "emergency",
+    "suicide_risk": "emergency",
+    "collapse_or_syncope": "urgent_medical",  # emergency while it is happening (ACUTE_ROUTES)
+    "family_violence": "urgent_medical",
 }
+# The spec's §3a flags, recognised in any message like those of §3.
+OUTSIDE_KNEE_FLAGS: frozenset[str] = frozenset(
+    {
+        "cardiac_chest_pain",
+        "stroke_signs",
+        "heat_illness",
+        "anaphylaxis",
+        "thunderclap_headache",
+        "cauda_equina",
+        "suicide_risk",
+        "collapse_or_syncope",
+        "family_violence",
+    }
+)
+# A flag whose route is more urgent while it is happening now or the person still feels unwell
+# (spec §3a: fainting is an emergency then, otherwise a GP today).
+ACUTE_ROUTES: dict[str, str] = {"collapse_or_syncope": "emergency"}
 
 # Lower number = more urgent.
 _ROUTE_RANK: dict[str, int] = {"emergency": 0, "urgent_medical": 1, "medical_review": 2}
@@ -90,6 +117,7 @@ class TriageAnswers:
     can_bend_90: bool | None = None
     age: int | None = None
     symptoms: frozenset[str] = frozenset()
+    acute_flags: frozenset[str] = frozenset()  # flags happening now (ACUTE_ROUTES)
 
 
 @dataclass(frozen=True)
@@ -127,21 +155,37 @@ def ottawa_positive(answers: TriageAnswers) -> bool:
     )
 
 
-def sort_red_flags(flags: Iterable[str]) -> tuple[str, ...]:
+def sort_red_flags(flags: Iterable[str], acute: Iterable[str] = ()) -> tuple[str, ...]:
     """Unique flags, most urgent first (ties in the spec table's order)."""
     flags = set(flags)
+    acute = set(acute)
     _check_names(flags, RED_FLAG_ROUTES, "red flag")
     order = list(RED_FLAG_ROUTES)
-    return tuple(sorted(flags, key=lambda f: (_ROUTE_RANK[RED_FLAG_ROUTES[f]], order.index(f))))
+    return tuple(sorted(flags, key=lambda f: (_ROUTE_RANK[flag_route(f, acute)], order.index(f))))
 
 
-def red_flag_route(flags: Iterable[str]) -> str | None:
+def flag_route(flag: str, acute: Iterable[str] = ()) -> str:
+    """One flag's route: its ACUTE_ROUTES route while it is happening now."""
+    if flag in ACUTE_ROUTES and flag in set(acute):
+        return ACUTE_ROUTES[flag]
+    return RED_FLAG_ROUTES[flag]
+
+
+def red_flag_route(flags: Iterable[str], acute: Iterable[str] = ()) -> str | None:
     """Most urgent outcome among the flags, or None when there are none."""
     flags = list(flags)
+    acute = set(acute)
     _check_names(flags, RED_FLAG_ROUTES, "red flag")
     if not flags:
         return None
-    return min((RED_FLAG_ROUTES[f] for f in flags), key=_ROUTE_RANK.__getitem__)
+    return min((flag_route(f, acute) for f in flags), key=_ROUTE_RANK.__getitem__)
+
+
+def more_urgent(route: str | None, than: str | None) -> bool:
+    """Whether outcome `route` is a more urgent red-flag route than `than` (None = no flag)."""
+    if route not in _ROUTE_RANK:
+        return False
+    return than not in _ROUTE_RANK or _ROUTE_RANK[route] < _ROUTE_RANK[than]
 
 
 def _all_red_flags(answers: TriageAnswers) -> tuple[str, ...]:
@@ -175,6 +219,37 @@ _RED_FLAG_REASONS: dict[str, str] = {
     ),
     "night_rest_pain_weight_loss_lump": (
         "Pain at night or at rest, weight loss you can't explain, or a lump should be checked by a GP soon."
+    ),
+    "cardiac_chest_pain": (
+        "Chest pain, pressure or tightness can come from the heart and needs emergency care now."
+    ),
+    "stroke_signs": (
+        "A drooping face, weakness on one side or trouble speaking can be signs of a stroke, "
+        "which needs emergency care now."
+    ),
+    "heat_illness": (
+        "Confusion, collapse, vomiting or very hot skin after running in the heat can be heat "
+        "stroke, which needs emergency care now."
+    ),
+    "anaphylaxis": (
+        "Swelling of the lips, tongue or throat, or trouble breathing after a sting, bite or "
+        "food can be a severe allergic reaction, which needs emergency care now."
+    ),
+    "thunderclap_headache": ("A sudden, severe headache, the worst ever, needs emergency care now."),
+    "cauda_equina": (
+        "Back pain with numbness around the groin, bladder or bowel changes, or weak legs can mean "
+        "pressure on the nerves at the base of the spine. It needs the emergency department now."
+    ),
+    "suicide_risk": (
+        "You told me you've been having thoughts of ending your life or hurting yourself. That "
+        "matters more than the knee, and support is there right now."
+    ),
+    "collapse_or_syncope": (
+        "Fainting or nearly fainting during or just after a run or a workout needs a doctor's "
+        "check before you run again."
+    ),
+    "family_violence": (
+        "You told me you don't feel safe with someone close to you. Confidential support is there any time."
     ),
 }
 
@@ -381,7 +456,7 @@ def assess(answers: TriageAnswers) -> TriageResult:
     likelihood, likelihood_reasons = _likelihood(answers, points)
     pointers = _pointers(answers)
 
-    route = red_flag_route(flags)
+    route = red_flag_route(flags, answers.acute_flags)
     if route is not None:
         outcome = route
     elif likelihood in ("high", "moderate"):

@@ -36,7 +36,7 @@ _BOOL_FIELDS = {
     "can_walk_four_steps",
     "can_bend_90",
 }
-_SET_FIELDS = {"red_flags", "symptoms"}
+_SET_FIELDS = {"red_flags", "symptoms", "acute_flags"}
 _FLOAT_FIELDS = {"weekly_change_pct"}
 _INT_FIELDS = {"age"}
 _KNOWN = {f.name for f in fields(TriageAnswers)}

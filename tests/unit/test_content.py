@@ -24,7 +24,14 @@ from bot.triage.content import (
     red_flag_alert,
     topic_answer,
 )
-from bot.triage.engine import POINTERS, RED_FLAG_ROUTES, TriageAnswers, TriageResult, assess
+from bot.triage.engine import (
+    OUTSIDE_KNEE_FLAGS,
+    POINTERS,
+    RED_FLAG_ROUTES,
+    TriageAnswers,
+    TriageResult,
+    assess,
+)
 from bot.triage.vignettes import load_vignettes
 
 VIGNETTES = Path(__file__).resolve().parents[1] / "vignettes.tsv"
@@ -319,7 +326,12 @@ def test_outcome_text_for_every_vignette() -> None:
                 assert word not in lower, (result.outcome, word)
             for flag in result.red_flags:
                 label = RED_FLAG_LABELS[flag]
-                assert label[0].lower() + label[1:] in text
+                if flag == "family_violence":
+                    assert "1800 737 732" in text  # its own words, never the label
+                elif flag in OUTSIDE_KNEE_FLAGS and flag == result.red_flags[0]:
+                    assert "000" in text  # spec §3a: its own words, the number first
+                else:
+                    assert label[0].lower() + label[1:] in text
 
 
 @pytest.mark.parametrize(

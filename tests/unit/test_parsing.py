@@ -454,7 +454,8 @@ def test_red_flag_buttons(text: str, expected: set[str]) -> None:
     [
         ("my calf is swollen and I'm short of breath", {"calf_pain_with_breathlessness"}),
         ("calf pain. also struggling to breathe", {"calf_pain_with_breathlessness"}),
-        ("I have chest pain", {"calf_pain_with_breathlessness"}),
+        # spec §3a: chest pain without a calf sign is its own emergency
+        ("I have chest pain", {"cardiac_chest_pain"}),
         ("calf pain and swelling but no chest pain or breathlessness", {"calf_dvt_signs"}),
         ("pain in my left calf", {"calf_dvt_signs"}),
         ("swollen red calf", {"calf_dvt_signs"}),

@@ -23,12 +23,19 @@ def test_a_weak_calf_word_gets_one_yes_no_question_with_buttons() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["my leg's like a tight sausage and the stairs leave me gasping", "a hard knot in my calf"]
+    ("text", "flag"),
+    [
+        ("a hard knot in my calf", "calf_dvt_signs"),
+        # no rule names these; the learned net reads their meaning
+        ("everyone would honestly be better off if I just disappeared for good", "suicide_risk"),
+        ("my lower leg on one side looks like a stuffed sausage since the flight", "calf_dvt_signs"),
+        ("my foot feels like it belongs to someone else, like I am walking on cotton wool", "nerve_symptoms"),
+    ],
 )
-def test_phrasing_no_rule_was_written_for_is_asked_about(text: str) -> None:
+def test_phrasing_no_rule_was_written_for_is_asked_about(text: str, flag: str) -> None:
     messages, events = run(SCREEN, tracker(text))
     query = slot_events(events).get("red_flag_query")
-    assert query is not None and query["flag"] in ("calf_dvt_signs", "calf_pain_with_breathlessness")
+    assert query is not None and query["flag"] == flag
     assert messages[-1]["buttons"]
 
 

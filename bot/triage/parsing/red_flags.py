@@ -27,119 +27,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.triage.parsing.red_flag_model import classifier_flags
+from bot.triage.parsing import emergencies
+from bot.triage.parsing.background import blank_background
+from bot.triage.parsing.negation import HARD_BREAK_RE, Reader
+from bot.triage.parsing.red_flag_model import sign_probabilities, suspected_signs
 from bot.triage.parsing.text import is_none_answer, prep, rx
-
-SCOPE_WORDS = 8
-
-# --- segments and negation scopes -------------------------------------------------------------
-
-_HARD_BREAK_RE = rx(r"[.;!?\n]+")
-# Where a negation stops in chat: punctuation and contrast / restriction words.
-_SOFT_BREAK_RE = rx(
-    r"\s*(?:[,:+&/]|\s-\s|--)\s*"
-    r"|\s+(?:but|just|only|though|although|however|except|apart from|whereas|while|plus|also"
-    r"|then|now|so|because|cause|cos|and then|and now|and also)\s+"
-    r"|\s+and\s+(?=(?:i|i'm|im|i've|ive|i'd|my|it|it's|its|there|there's|this|that|when|now|the"
-    r"|calf|calves|leg|knee|foot|chest|he|she)\b)"
-)
-_NEG_TRIGGER_RE = rx(
-    r"\b(?:no|not|never|none|nor|neither|nothing|nil|zero|nope|nah|denies|deny|denied"
-    r"|don't|dont|do not|doesn't|doesnt|does not|didn't|didnt|did not|haven't|havent|have not"
-    r"|hasn't|hasnt|has not|hadn't|hadnt|isn't|isnt|is not|wasn't|wasnt|aren't|arent|weren't"
-    r"|werent|free of|negative for|absence of|ruled out)\b"
-)
-# "No I can't…", "nah mate, …": an answer to something else, not a negation of what follows.
-_INTERJECTION_RE = rx(
-    r"^(?:no+|nah|nope)\b(?=\s+(?:i|i'm|im|i've|ive|my|it|it's|its|the|mate|but|actually|well"
-    r"|sorry|wait|because|cos|though|that|there|there's|this|he|she|we|you|ok|okay|thanks)\b|\s*$)"
-)
-# Phrases that look like negations but negate nothing that follows.
-_PSEUDO_NEG_RE = rx(
-    r"\b(?:not that i (?:know|knew|can think) of|not that i'?ve noticed|no doubt|not only|not just"
-    r"|no idea why|not sure why|no reason|not trying to|not trying|without trying|not meaning to"
-    r"|no matter|nothing (?:helps|works|seems to help)|not (?:getting|got) (?:any )?better"
-    r"|doesn't (?:help|go away|settle|ease|improve|get better)|not going away|not improving"
-    r"|never had (?:this|it|that|anything like (?:this|it)) before|no injury|no fall|wasn't injured"
-    r"|didn't (?:injure|hurt|twist|fall)[a-z ]{0,12})\b"
-)
-_UNSURE_TRIGGER_RE = rx(
-    r"\b(?:not (?:sure|certain)|unsure|maybe|might|possibly|perhaps|i think|think so|probably"
-    r"|i guess|could be|dunno|not really sure|idk)\b"
-)
-
-
-@dataclass(frozen=True)
-class _Segment:
-    text: str
-    start: int  # offset in the normalised message
-    sentence: int  # index of the sentence it belongs to
-
-
-def _segments(t: str) -> list[_Segment]:
-    out: list[_Segment] = []
-    pos = 0
-    for sentence_no, sentence in enumerate(_HARD_BREAK_RE.split(t)):
-        s_start = t.find(sentence, pos) if sentence else pos
-        pos = s_start + len(sentence)
-        last = 0
-        for m in list(_SOFT_BREAK_RE.finditer(sentence)) + [None]:
-            end = m.start() if m else len(sentence)
-            piece = sentence[last:end]
-            if piece.strip():
-                out.append(_Segment(piece, s_start + last, sentence_no))
-            last = m.end() if m else len(sentence)
-    return out
-
-
-_CLAUSE_WORD_RE = rx(
-    r"\b(?:i|i'm|im|i've|my|it|it's|its|is|are|was|were|has|have|had|been|feels?|got|gets|went"
-    r"|keeps?|looks?|there|can't|cant|can|since|now)\b"
-)
-
-
-def _scopes(t: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(negated spans, uncertain spans) as offsets into `t`."""
-    negated: list[tuple[int, int]] = []
-    unsure: list[tuple[int, int]] = []
-    segments = _segments(t)
-    carry = False  # a negation continuing over a comma list: "no numbness, tingling or weakness"
-    for i, seg in enumerate(segments):
-        text = seg.text
-        masked = _PSEUDO_NEG_RE.sub(lambda m: " " * len(m.group(0)), text)
-        if _INTERJECTION_RE.search(masked.strip()):
-            lead = re.match(r"\s*(?:no+|nah|nope)\b", masked)
-            if lead:
-                masked = " " * lead.end() + masked[lead.end() :]
-        if carry and not _CLAUSE_WORD_RE.search(text) and len(text.split()) <= 5:
-            negated.append((seg.start, seg.start + len(text)))
-            continue
-        carry = False
-        # "not sure if it's numb" is unsure, not negated
-        for m in _NEG_TRIGGER_RE.finditer(
-            re.sub(r"\bnot (?:really )?(?:sure|certain)\b", lambda x: " " * len(x.group(0)), masked)
-        ):
-            end = _scope_end(text, m.end())
-            negated.append((seg.start + m.end(), seg.start + end))
-            nxt = segments[i + 1] if i + 1 < len(segments) else None
-            # a list after the negation: the next pieces name more of what is absent
-            if nxt is not None and nxt.sentence == seg.sentence and re.search(r"\b(?:or|nor)\b", nxt.text):
-                carry = True
-        for m in _UNSURE_TRIGGER_RE.finditer(masked):
-            unsure.append((seg.start + m.end(), seg.start + _scope_end(text, m.end())))
-    return negated, unsure
-
-
-def _scope_end(text: str, start: int) -> int:
-    words = list(re.finditer(r"\S+", text[start:]))
-    if len(words) > SCOPE_WORDS:
-        return start + words[SCOPE_WORDS - 1].end()
-    return len(text)
-
-
-def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
-
 
 # --- concepts ---------------------------------------------------------------------------------
 
@@ -160,7 +52,21 @@ _WEAK_CALF = (
 _CALF_BODY_RE = rx(
     r"\b(?:calf|calfs|calves|calf's|back of (?:my |the )?(?:lower )?leg|gastrocs?|gastrocnemius)\b"
 )
-_BOTH_CALVES_SORE_RE = rx(r"\b(?:calves|both calfs|both calves|both legs)\b")
+_BOTH_CALVES_SORE_RE = rx(
+    r"\b(?:calves|both (?:calf|calfs|calves|legs|sides|lower legs)|(?:2|two) calf|each calf|both of my (?:calves|legs)"
+    r"|(?:left|right|one) (?:and|&|n) (?:left|right|the other)|same (?:on|both) (?:each|both) sides?|equally)\b"
+)
+# A cause on the skin or a knock explains a sore, swollen or red patch: asked about, not routed.
+_LOCAL_CAUSE_RE = rx(
+    r"\b(?:sting|stung|bite|bitten|mozzie|mosquito|insect|tick|bruis\w*|knock\w*|kicked|corked|corky|cork|whack\w*"
+    r"|hit by|cut|graze\w*|scratch\w*|tattoo|rash|sunburn\w*|blister\w*)\b"
+)
+# Tight or crampy calves after a session that settle are training soreness.
+_TRAINING_AFTER_RE = rx(
+    r"\b(?:after|post|since) (?:the |my |a |this |that |yesterday's |today's )?(?:run|runs|parkrun|race|session|workout"
+    r"|hills?|hill sprints|sprints|intervals|speed ?work|calf raises|stairs|stair|training|long run|marathon|gym|squats|new shoes)"
+    r"|\b(?:stretched it out|went away|eased off|settled|gone (?:by|after|the next))\b"
+)
 _CALF_SWELL_RE = rx(r"\b(?:" + _SWELL + "|" + _WARM_RED + r")\b")
 _LEG_BODY_RE = rx(r"\b(?:(?:lower|whole|left|right|one) (?:lower )?leg|leg|legs|ankle and calf|one side)\b")
 _CALF_SYMPTOM_RE = rx(r"\b(?:" + _PAIN + "|" + _SWELL + "|" + _WARM_RED + r")\b")
@@ -171,27 +77,32 @@ _ONE_LEG_BIGGER_RE = rx(
     r"|\b(?:bigger|fatter|larger|swollen|thicker) than the other\b"
 )
 _BREATH_RE = rx(
-    r"\b(?:breathless(?:ness)?|breathlessness|sob|short of breath|shortness of breath|out of breath"
+    r"\b(?:breathless(?:ness)?|breathlessness|sob|short of (?:breath|wind)|shortness of breath|out of breath|out of puff"
     r"|short of air|(?:can't|cant|cannot|can not|couldn't|couldnt|hard to|trouble|difficulty"
     r"|difficult to|struggling to|struggle to|unable to) (?:catch (?:my|a) |get (?:my|a) (?:full )?"
     r"|take a (?:deep |full )?)?(?:breath|breathe|breathing)|breathing (?:is |feels )?(?:hard"
     r"|difficult|off|short|laboured|labored|funny|weird)|gasping|gasp|winded|puffed out|puffing"
     r"|puffed|huffing|dyspnoea|dyspnea|cough(?:ed|ing|s)? (?:up )?(?:a (?:bit|little) of |some )?blood"
-    r"|breath(?:ing)? (?:is |feels )?(?:short|shallow)|no air|air hungry)\b"
+    r"|breath(?:ing)? (?:is |feels )?(?:short|shallow)|no air|air hungry|haemoptysis|hemoptysis"
+    r"|blood[- ]?(?:streaked|stained|tinged|flecked) (?:sputum|phlegm|spit|mucus)|blood in (?:my |the )?(?:spit|sputum|phlegm)"
+    r"|sob(?:oe)?|rr (?:2[2-9]|[3-9]\d)|resp(?:iratory)? rate (?:2[2-9]|[3-9]\d)|can't finish (?:my |a )?sentences?"
+    r"|(?:like )?breathing through a straw|not enough air|can't get enough air|hungry for air|air hunger"
+    r"|(?:stop|stopped|stopping|pause|paused|have to sit)\w* (?:halfway |half way |a few times |every few steps )?(?:up [a-z ]{1,20})?"
+    r"(?:to |and )?(?:get|catch|find) (?:my |me )?breath(?: back)?)\b"
 )
-_CHEST_RE = rx(
-    r"\bchest (?:pain|pains|hurts|hurting|is (?:tight|sore|hurting)|feels (?:tight|heavy|sore)"
-    r"|tightness|pressure|ache|aches|is aching)\b|\b(?:pain|pains|tightness|pressure|ache|hurts?)"
-    r" (?:in|across|on) (?:my |the )?chest\b|\btight chest\b|\bcrushing\b|\bchest\b(?= [a-z ]{0,20}"
-    r"(?:breathe|breath))"
-    r"|\b(?:tight|tightness|pressure|heavy|heaviness|pain|sore|hurts?) (?:across|in|on|around) (?:my |the )?chest\b"
-    r"|\b(?:pain|hurts?|sharp|stabbing|catch(?:es)?) (?:when|as|if) i (?:breathe|breath|take a (?:deep |big )?breath)"
-    r"(?: in| deeply| deep)?\b"
+# Puffing and panting are normal on a hill; at rest or with almost no effort they are not.
+_PANTING_RE = rx(
+    r"\b(?:pant\w*|puff\w*|gasp\w*|huff\w*|breathing (?:hard|heavy|fast|heavily)|breathe like|breathing like)\b"
+)
+_AT_REST_RE = rx(
+    r"\b(?:at rest|resting|sitting|sat|lying|in bed|on the couch|on the sofa|doing nothing|just walking|walking to|talking"
+    r"|getting dressed|in the shower|to the (?:kitchen|toilet|bathroom|letterbox|mailbox|car)|up the stairs at home"
+    r"|one flight|a few steps|though (?:he|she|i)(?:'s| has| have| am|'m)? (?:only )?been|only been)\b"
 )
 _FEVER_RE = rx(
     r"\b(?:fever|fevers|feverish|fevery|febrile|pyrexia|(?:a |high |running a |got a )?temperature"
     r"|high temp|a temp|temp of|temps|3[89](?:\.\d)? ?(?:degrees|°|c)?(?= |$)|chills|chilly|shivers|shivering"
-    r"|shivery|shakes|shaking|rigors|sweats|sweating|night sweats|unwell|crook|rotten|flu|fluey"
+    r"|shivery|the shakes|rigors|night sweats|cold sweats|sweats and chills|drenching sweats|unwell|crook|rotten|flu|fluey"
     r"|flu-?ish|flu-?like|off colour|off color|run down|rundown|coming down with"
     r"|(?:feel|feeling|felt|feels) (?:really |very |quite |so |pretty |a bit |a little |kind of "
     r"|super )?(?:sick|ill|awful|terrible|lousy|horrible))\b(?! of)"
@@ -200,9 +111,20 @@ _KNEE_INFLAMED_RE = rx(
     r"\b(?:hot|warm|warmth|red|redness|reddish|angry|swollen|swelling|swelled|puffy|puffed up"
     r"|inflamed|blown up|blew up|big)\b"
 )
-_KNEE_HOT_RE = rx(r"\b(?:hot|warm|warmth|burning)\b")
+_KNEE_HOT_RE = rx(r"\b(?:hot|warm|warmth|burning|heated)\b")
 _KNEE_RED_RE = rx(r"\b(?:red|redness|reddish|angry)\b")
-_KNEE_SWOLLEN_RE = rx(r"\b(?:swollen|swelling|swelled|puffy|puffed up|blown up|blew up|big|inflamed)\b")
+_KNEE_SWOLLEN_RE = rx(
+    r"\b(?:swollen|swelling|swelled|puffy|puffed up|blown up|blew up|inflamed|bulging|(?:knee|it)(?:'s| is| got| went| looks) (?:really |so |very )?(?:big|fat|huge))\b"
+)
+# Heat and warmth that are the weather, a warm-up, a bath or a heat pack, or the burning pain of
+# ITBS itself, say nothing about an inflamed knee.
+_NOT_KNEE_HEAT_RE = rx(
+    r"\b(?:hot (?:day|days|weather|morning|afternoon|run|race|conditions|bath|shower|tub|water|pack|sun|chocolate|tea|coffee|yoga)"
+    r"|warm(?:ing)?[- ]?ups?|warm (?:day|weather|bath|shower|water|pack|up)|heat ?(?:pack|wave|rub)|in the heat|burning (?:pain|sensation|feeling|ache)"
+    r"|(?:pain|ache|it) (?:is |feels )?(?:like )?(?:a )?burning|burns|red (?:shoes|light|bull|wine|line|zone|flag)|hot spot|warm to me)\b"
+)
+# The knee's own words are near the knee ("knee is hot"), not anywhere in a long message.
+_KNEE_WORD_RE = rx(r"\b(?:knee|knees|kneecap|joint|patella)\b")
 
 _LOCKED_RE = rx(
     r"\b(?:can't|cant|cannot|can not|unable to|won't|wont|will not|couldn't|couldnt|not able to"
@@ -217,6 +139,10 @@ _LOCKED_RE = rx(
     r"|\b(?:it's|its|it is|kne+'s|kne+ is|kne+ has|has been|it has|been|is) (?:been )?(?:locked|jammed)"
     r"(?! (?:up )?(?:once|sometimes|occasionally|then|and (?:then )?(?:frees|unlocks)))"
     r"|\bwon't (?:unlock|straighten)\b|\b(?:locked|jammed)$"
+    r"|\bnot (?:straighten\w*|going straight|extending)\b|\b(?:freez\w*|frozen|stuck|stay\w*) (?:at|like that at) (?:maybe |about |around )?\d+ ?(?:°|degrees?|deg)"
+    r"|\blacks? (?:\d+ ?(?:°|degrees?|deg)? ?(?:of )?)?(?:full )?ext(?:ension)?\b|\bextension (?:lag|block)\b|\bblock to (?:full )?(?:extension|straightening)"
+    r"|\bgap under (?:my |the )?knee\b|\blast (?:bit|few degrees) of (?:straightening|extension)\b"
+    r"|\b(?:stayed|stays|staying|remained|stuck|left) (?:bent|half bent|slightly bent|at an angle)\b"
 )
 _LOCKED_WEAK_RE = rx(r"\b(?:locked up|locked|locking|locks up|got stuck|gets stuck|jammed)\b")
 _FREES_RE = rx(
@@ -225,25 +151,34 @@ _FREES_RE = rx(
 )
 
 _SWELLING_RE = rx(
-    r"\b(?:swell(?:ed|s|ing)?|swollen|ballooned|balloon|puffed up|blew up|blown up|came up"
-    r"|went up|huge|massive|got big|effusion|fluid)\b"
+    r"\b(?:swell(?:ed|s|ing)?|swollen|ballooned|balloon|puffed up|blew up|blown up|(?:it|knee|swelling) (?:came|went) up"
+    r"|(?:it|knee|it's|knee's|knee is|it is|it was|knee was) (?:gone |got |went |all )?(?:huge|massive|big|fat|puffy|bulging)"
+    r"|effusion|fluid|full of (?:fluid|water)|(?:rising|ballooning|puffing up|blowing up))\b"
 )
 _FAST_RE = rx(
     r"\b(?:fast|quickly|quick|rapid(?:ly)?|straight away|right away|immediately|immediate|instantly"
     r"|straight after|right after|within (?:an?|a few|a couple(?: of)?|two|half an|\d+) (?:hours?"
     r"|hrs?|minutes?|mins?)|in (?:an?|a few|a couple(?: of)?|half an|\d+) (?:hours?|hrs?|minutes?|mins?)"
     r"|that (?:night|evening|day|afternoon)|within minutes|within hours|in hours|like a balloon"
-    r"|ballooned|the same day|same day)\b"
+    r"|ballooned|the same day|same day|already|by (?:half-?time|full-?time|the (?:end|finish|car ?park|evening|afternoon)"
+    r"|dinner|lunch|bedtime|tea ?time|the time i got (?:home|back))"
+    r"|(?:in|within) (?:maybe |about |around |like |roughly )?(?:\d+|one|two|a couple)(?: or (?:\d+|two|three))? (?:hours?|hrs?|minutes?|mins?))\b"
 )
 _POP_RE = rx(
-    r"\b(?:pop|popped|popping|went pop|heard a (?:crack|snap|click)|felt a (?:snap|crack|tear|pop)"
+    r"\b(?:pop|popped|popping|went pop|went snap|clunk|heard a (?:crack|snap|click|clunk)|felt a (?:snap|crack|tear|pop|clunk)"
     r"|snapped|snap|crack|cracked|tore|torn)\b"
 )
 _SLOW_RE = rx(r"\b(?:slowly|gradually|over (?:a few|several|the next) days|next day|days later)\b")
 _INJURY_RE = rx(
     r"\b(?:injur(?:y|ed|ies)|twist(?:ed|ing)?|fell|fall|fallen|landed|landing|rolled|rolling it"
-    r"|tackled?|tackle|hit|whacked|knocked|crashed|collided|came off|tripped|slipped|went over"
-    r"|pivot(?:ed|ing)?|changed direction|kicked|accident|happened|hurt it|stacked it|bumped)\b"
+    r"|tackled?|tackle|hit|whacked|knocked|crashed|collided|collision|came off|tripped|trip|slipped|went over"
+    r"|pivot(?:ed|ing)?|changed direction|kicked|accident|happened|hurt it|stacked it|bumped|tumble|took a tumble"
+    r"|went down on|came down on|struck|stepped in (?:a )?hole|step in (?:a )?hole|rolled (?:my|her|his))\b"
+)
+# Training load said with injury-sounding verbs: "bumped my mileage from 30 to 45" is not an injury.
+_LOAD_CHANGE_RE = rx(
+    r"\b(?:bump\w*|upp?\w*|ramp\w*|jack\w*|push\w*|increas\w*|hit|knock\w*) (?:up )?(?:my |the |our )?(?:weekly )?"
+    r"(?:mileage|milage|distance|kms?|kilomet\w*|miles|volume|training|load|long runs?|k's|ks)\b"
 )
 
 _NERVE_RE = rx(
@@ -256,13 +191,18 @@ _NERVE_RE = rx(
     r"|(?:can't|cannot|can not|unable to|hard to|trouble|struggling to|struggle to|weakness|weak)"
     r" (?:lift(?:ing)?|rais(?:e|ing)|pull(?:ing)? up|pick(?:ing)? up|pull(?:ing)?) (?:my |the )?(?:foot|toes|ankle)"
     r"|scuff(?:s|ing)? (?:on )?the (?:ground|floor)|drag(?:s|ging)? on the (?:ground|floor)"
-    r"|dead leg|leg (?:feels|is|went) dead|feels dead|electric (?:shocks?|zaps?|feeling)|shooting"
+    r"|dead feeling|deadness|(?:foot|shin|toes?|skin) (?:feels|is|went|gone) dead|electric (?:shocks?|zaps?|feeling)|shooting"
     r" (?:pain|pains) down|lost (?:the )?feeling|no feeling|can't feel (?:my )?(?:foot|toes|leg))\b"
 )
 _NIGHT_RE = rx(
     r"\b(?:at night|at nite|during the night|in the night|overnight|all night|in bed|night ?time"
     r"|at rest|when resting|while resting|when i rest|when i'm resting|even resting|when i'm lying"
     r"|lying down|lying in bed|sitting still|doing nothing|even at rest|resting|asleep)\b"
+)
+# Running or training at night is when it hurts, not night pain.
+_NIGHT_RUN_RE = rx(
+    r"\b(?:run|runs|running|ran|jog|jogging|train|training|session|parkrun|walk|walking) (?:(?:late |mostly |usually )?"
+    r"(?:at night|at nite|in the evening|overnight|night ?time|after dark))\b"
 )
 _NIGHT_PAIN_ONLY_RE = rx(
     r"\b(?:wakes? me|woke me|waking me|wake up (?:in the night )?(?:with|from|because)|keeps? me (?:up|awake)"
@@ -272,7 +212,26 @@ _NIGHT_PAIN_ONLY_RE = rx(
     r"|sitting)|even at rest|even resting|even in bed)\b"
 )
 _PAIN_WORD_RE = rx(r"\b(?:" + _PAIN + r"|worse|worst|bad|constant|it|bothers?|there|aching)\b")
-_LUMP_RE = rx(r"\b(?:lump|lumps|bump|bumps|a mass|a growth|hard knot|lumpy)\b")
+_LUMP_RE = rx(
+    r"\b(?:lump|lumps|a mass|a growth|hard knot|lumpy|swelling like a (?:marble|ball|golf ball|egg)|hard ball|bulge)\b"
+    r"|\b(?:bump|bumps)\b(?=[a-z' ]{0,25}\b(?:knee|leg|shin|calf|thigh|skin|bone|behind|under|side|growing|bigger|hard)\b)"
+)
+# A lump already scanned or checked and called harmless is not new (unless it is growing).
+_LUMP_CHECKED_RE = rx(
+    r"\b(?:cyst|ganglion|lipoma|benign|harmless|nothing to worry|nothing worry|checked|scanned|ultrasound|\bus\b|mri"
+    r"|doctor (?:said|says|did)|gp (?:said|says))\b"
+)
+_LUMP_GROWING_RE = rx(r"\b(?:grow\w*|getting bigger|bigger now|new|changed|changing|hard and fixed)\b")
+# Numb or tingly where no leg nerve runs, or for a reason of its own: not spec §3's nerve signs.
+_NERVE_ELSEWHERE_RE = rx(
+    r"\b(?:numb\w* (?:mouth|lips?|tongue|gums?|face|jaw|teeth|cheek)|(?:mouth|lips?|tongue|gums?|jaw|cheek) (?:is |feels |went |still )?numb\w*"
+    r"|tingl\w* (?:nervous|with excitement|of excitement|excitement)|nervous(?:ly)? (?:tingl\w*|excit\w*)|spine[- ]tingl\w*"
+    r"|(?:dentist|anaesthetic|anesthetic|injection|needle at the)\b[^.,;]{0,30}\bnumb\w*|numb\w*[^.,;]{0,30}\b(?:dentist|anaesthetic|anesthetic)"
+    # positional and passing: sitting cross-legged, kneeling, a foot sat on
+    r"|(?:pins and needles|numb\w*|tingl\w*|(?:goes|went|gone) to sleep|asleep)[^.,;]{0,30}\b(?:if|when|after) i (?:sit|kneel|sat|cross)\w*"
+    r"|(?:sit|sitting|sat|kneel\w*) (?:cross[- ]?legged|on (?:it|my (?:foot|feet|leg|legs))|too long|for ages)[^.,;]{0,30}"
+    r"\b(?:pins and needles|numb\w*|tingl\w*|asleep|went to sleep))\b"
+)
 _WEIGHT_LOSS_RE = rx(
     r"\b(?:weight loss|lost (?:a lot of |some |heaps of |a bunch of |a fair bit of |about |around"
     r" |nearly |almost |over |like )?(?:\d+ ?(?:kg|kgs|kilos?|kilograms?|pounds|lbs) (?:of )?)?weight"
@@ -290,7 +249,8 @@ _INTENDED_RE = rx(
 )
 
 _RECENT_RE = rx(
-    r"\b(?:today|yesterday|this morning|this arvo|this afternoon|last night|tonight|earlier"
+    r"\b(?:today|yesterday|day before yesterday|this morning|this am|this arvo|this afternoon|last night|tonight|earlier"
+    r"|[1-6]/7(?: ago)?|x ?[1-6]/7|[1-6] days|(?:an? |\d+ )?hours? ago|sat|sun|mon|tues?|wed|thurs?|fri"
     r"|on the weekend|at the weekend|over the weekend|this weekend|last weekend|(?:a )?(?:few|couple"
     r"(?: of)?|two|three|four|five|six|2|3|4|5|6) days ago|days ago|this week|the other day|just now"
     r"|(?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b"
@@ -300,19 +260,27 @@ _CANT_WALK_RE = rx(
     r"(?:walk|weight ?bear|bear weight|put (?:any )?weight|stand|take (?:\d|four|a|more than)"
     r"|put my foot down|step)|barely walk|can hardly walk|can only hop|hopping|on crutches|crutches"
     r"|(?:can't|cant|cannot|can not|unable to|won't|wont) (?:fully )?bend|won't go to 90"
-    r"|can't bend it to 90|not able to bend)\b"
+    r"|can't bend it to 90|not able to bend|nwb|non[- ]weight[- ]bearing"
+    r"|(?:only|just|barely) (?:limp|hobble|manage|do|take|walk) (?:\d|one|two|a couple(?: of)?|a few) steps?"
+    r"|can't (?:even )?(?:do|manage|walk) (?:4|four) steps|(?:holding|hold onto|hanging onto|grabbing) the (?:wall|furniture|bench)"
+    r"|(?:can't|cannot|unable to|won't) (?:fold|bend) (?:it|the knee|my knee)? ?(?:to|past)? ?(?:a )?(?:right angle|90)"
+    r"|(?:flexion|flex|bend|bends|bending) (?:maybe |about |only |to |is |of )*(?:0-)?(?:[1-7]\d|8[0-5]) ?(?:°|degrees?|deg)\b)"
 )
-_AGE_RE = rx(r"\b(?:i'm|im|i am|aged?)\s?(\d{2,3})\b|\b(\d{2,3})\s?(?:years? old|yo|y/o)\b")
+_AGE_RE = rx(
+    r"\b(?:i'm|im|i am|aged?|age|he's|she's|he is|she is)\s?(\d{2,3})\b|\b(\d{2,3})\s?(?:years? old|yo|y/o|yrs? old)\b"
+    r"|\b(\d{2})\s?(?:m|f|male|female|yom|yof)\b|\b(?:mother|mum|mom|father|dad|husband|wife|nan|grandma|grandad|grandpa)"
+    r",? \(?(\d{2})\)?(?=[ ,.)]|$)"
+)
 
 # The sign names the conversation remembers (`red_flag_signs` slot) and combines.
 SIGNS = (
     "calf",
     "breath",
-    "chest",
     "fever",
     "knee_hot",
     "knee_red",
     "knee_swollen",
+    "knee_inflamed",
     "swelling",
     "fast",
     "pop",
@@ -320,17 +288,54 @@ SIGNS = (
     "nerve",
     "night",
     "ottawa",
+    "cant_walk",
+    "injury_recent",
+    *emergencies.SIGNS,
 )
 
 # One short yes/no question per flag, asked when a sign is named but not certain.
 CONFIRM_QUESTIONS: dict[str, str] = {
+    # emergencies: the number comes first, before the question, whatever the answer will be
     "calf_pain_with_breathlessness": (
-        "Quick safety check: do you have calf pain or swelling together with breathlessness or chest "
-        "pain right now?"
+        "If your calf is painful or swollen and you're also short of breath or have chest pain, "
+        "call 000 now. Quick safety check: is that happening to you?"
     ),
     "hot_swollen_knee_with_fever": (
-        "Quick safety check: is your knee hot, red or swollen, and do you have a fever or feel "
-        "generally unwell?"
+        "If your knee is hot, red or swollen and you have a fever or feel generally unwell, call "
+        "000 or go to an emergency department now. Quick safety check: is that the case?"
+    ),
+    "cardiac_chest_pain": (
+        "If you have chest pain, pressure or tightness right now, stop and call 000 now. Quick "
+        "safety check: is that happening?"
+    ),
+    "stroke_signs": (
+        "If a face is drooping, an arm or leg is weak on one side, or speech is slurred, call 000 "
+        "now and note the time it started. Quick safety check: is that happening?"
+    ),
+    "heat_illness": (
+        "If someone is confused, has collapsed, has stopped sweating or keeps vomiting after "
+        "running in the heat, call 000 now, get them into the shade and cool them with water. "
+        "Quick safety check: is that happening?"
+    ),
+    "anaphylaxis": (
+        "If your throat feels tight, your lips or tongue are swelling, or it's hard to breathe "
+        "after a sting, bite or food, call 000 now and use an adrenaline autoinjector if you "
+        "have one. Quick safety check: is that happening?"
+    ),
+    "thunderclap_headache": (
+        "A sudden, severe headache, the worst you've ever had, needs 000 now. Quick safety "
+        "check: is that what you have?"
+    ),
+    "cauda_equina": (
+        "If you have back pain or sciatica with numbness around your groin or bottom, new "
+        "trouble passing urine or controlling your bladder or bowel, or weakness in both legs, "
+        "go to an emergency department now (call 000 if you can't get there). Quick safety "
+        "check: is that happening?"
+    ),
+    "suicide_risk": (
+        "I'd like to check I've understood you, and I'm glad you said something. If you're in "
+        "danger right now, call 000. Lifeline is there any time on 13 11 14. Are you having "
+        "thoughts of ending your life or hurting yourself?"
     ),
     "ottawa_xray_criteria": (
         "Quick safety check: did this injury happen in the last 7 days, and since then are you "
@@ -340,6 +345,15 @@ CONFIRM_QUESTIONS: dict[str, str] = {
     "locked_knee": "Quick safety check: is your knee stuck right now, so you can't straighten it fully?",
     "rapid_swelling_after_injury": (
         'Quick safety check: did the knee swell up within a few hours of an injury or a "pop"?'
+    ),
+    "collapse_or_syncope": (
+        "If you feel faint or unwell right now, call 000. Quick safety check: did you faint, "
+        "black out or nearly faint during or just after exercise?"
+    ),
+    "family_violence": (
+        "If you're in danger right now, call 000. 1800RESPECT (1800 737 732) is there any "
+        "time, and it's confidential. Can I check: is someone close to you hurting you, "
+        "threatening you or making you afraid?"
     ),
     "nerve_symptoms": (
         "Quick safety check: do you have numbness, pins and needles, or trouble lifting your foot "
@@ -357,36 +371,8 @@ class Findings:
     uncertain: frozenset[str]  # flags named but not certain: ask one yes/no question
     signs: frozenset[str]  # affirmed signs, for combining across the conversation
     negated: bool  # some red-flag wording was negated ("no chest pain")
-
-
-class _Reader:
-    def __init__(self, t: str) -> None:
-        self.t = t
-        self.neg, self.unsure = _scopes(t)
-        self.negated_any = False
-
-    def state(self, pos: int) -> str:
-        if _inside(pos, self.neg):
-            self.negated_any = True
-            return "negated"
-        if _inside(pos, self.unsure):
-            return "unsure"
-        return "affirmed"
-
-    def matches(
-        self, pattern: re.Pattern[str], text: str | None = None, offset: int = 0
-    ) -> list[tuple[re.Match[str], str]]:
-        return [
-            (m, self.state(offset + m.start())) for m in pattern.finditer(self.t if text is None else text)
-        ]
-
-    def any(self, pattern: re.Pattern[str]) -> str | None:
-        """ "affirmed" beats "unsure" beats "negated"; None when not named."""
-        states = {s for _, s in self.matches(pattern)}
-        for s in ("affirmed", "unsure", "negated"):
-            if s in states:
-                return s
-        return None
+    acute: frozenset[str] = frozenset()  # flags happening now (engine.ACUTE_ROUTES)
+    suspected: frozenset[str] = frozenset()  # signs only the learned net read (asked about)
 
 
 _OTHER_BODY_RE = rx(
@@ -399,13 +385,13 @@ def _near(body: re.Match[str], symptom: re.Match[str], t: str, words: int = 7) -
     between = (
         t[body.end() : symptom.start()] if body.start() < symptom.start() else t[symptom.end() : body.start()]
     )
-    if _HARD_BREAK_RE.search(between) or len(between.split()) > words or _OTHER_BODY_RE.search(between):
+    if HARD_BREAK_RE.search(between) or len(between.split()) > words or _OTHER_BODY_RE.search(between):
         return False
     owner = " ".join(t[: symptom.start()].split()[-2:])  # "knee pain, calf ok"
     return not (symptom.start() < body.start() and _OTHER_BODY_RE.search(owner))
 
 
-def _body_sign(r: _Reader, body: re.Pattern[str], symptom: re.Pattern[str]) -> str | None:
+def _body_sign(r: Reader, body: re.Pattern[str], symptom: re.Pattern[str]) -> str | None:
     """A body part and a symptom close together, both affirmed (or one of them unsure)."""
     best: str | None = None
     for bm, bstate in r.matches(body):
@@ -421,9 +407,24 @@ def _body_sign(r: _Reader, body: re.Pattern[str], symptom: re.Pattern[str]) -> s
     return best
 
 
+def _blank(pattern: re.Pattern[str], t: str) -> str:
+    """`t` with `pattern`'s matches blanked out, same length (negation spans still line up)."""
+    return pattern.sub(lambda m: " " * len(m.group(0)), t)
+
+
+def _state(r: Reader, pattern: re.Pattern[str], text: str) -> str | None:
+    """ "affirmed" beats "unsure" beats "negated"; None when `pattern` is not in `text`."""
+    states = {state for _, state in r.matches(pattern, text)}
+    for state in ("affirmed", "unsure", "negated"):
+        if state in states:
+            return state
+    return None
+
+
 def _detect(t: str) -> tuple[set[str], set[str], bool]:
     """(affirmed signs, unsure signs, negated wording seen)."""
-    r = _Reader(t)
+    t = blank_background(t)  # someone else's, long past, checked and cleared (same length)
+    r = Reader(t)
     signs: set[str] = set()
     unsure: set[str] = set()
 
@@ -434,22 +435,30 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
             unsure.add(name)
 
     calf = _body_sign(r, _CALF_BODY_RE, _CALF_SYMPTOM_RE)
-    if calf == "affirmed" and _BOTH_CALVES_SORE_RE.search(t) and not _CALF_SWELL_RE.search(t):
-        calf = "unsure"  # both calves sore after a session: usually training soreness, so ask
+    bilateral = bool(_BOTH_CALVES_SORE_RE.search(t)) and not _ONE_LEG_BIGGER_RE.search(t)
+    if calf == "affirmed" and bilateral and r.any(_CALF_SWELL_RE) != "affirmed":
+        calf = None  # both calves sore, nothing swollen, warm or red: training soreness (DVT is one leg)
     leg = _body_sign(r, _LEG_BODY_RE, _LEG_SYMPTOM_RE)
     if _ONE_LEG_BIGGER_RE.search(t):
         leg = leg or r.state(_ONE_LEG_BIGGER_RE.search(t).start())
-    add("calf", calf if calf == "affirmed" else leg if leg == "affirmed" else calf or leg)
-    if "calf" not in signs:
+    found = calf if calf == "affirmed" else leg if leg == "affirmed" else calf or leg
+    if found == "affirmed" and _LOCAL_CAUSE_RE.search(t) and not _ONE_LEG_BIGGER_RE.search(t):
+        found = "unsure"  # a sting, bite or knock explains it more often than a clot: asked
+    add("calf", found)
+    if "calf" not in signs and "calf" not in unsure and not bilateral:
         weak = _body_sign(r, _CALF_BODY_RE, _WEAK_CALF_RE)
-        if weak is not None:
+        if weak is not None and not _TRAINING_AFTER_RE.search(t):
             unsure.add("calf")
     add("breath", r.any(_BREATH_RE))
-    add("chest", r.any(_CHEST_RE))
+    if "breath" not in signs and r.any(_PANTING_RE) == "affirmed" and _AT_REST_RE.search(t):
+        signs.add("breath")  # puffing while sitting on the couch, or after a few steps
     add("fever", r.any(_FEVER_RE))
 
-    # Inflammation words that belong to the calf or leg don't count for the knee.
-    knee_t = _CALF_BODY_RE.sub(lambda m: "#" * len(m.group(0)), t)
+    # Inflammation words that belong to the calf or leg, the weather or ITBS's burning pain don't
+    # count for the knee; the rest count when a knee word is near (or the message is short).
+    knee_t = _blank(_NOT_KNEE_HEAT_RE, _CALF_BODY_RE.sub(lambda m: "#" * len(m.group(0)), t))
+    knee_words = [m.start() for m in _KNEE_WORD_RE.finditer(t)]
+    short = len(t.split()) <= 12
     for pattern_name, pattern in (
         ("knee_hot", _KNEE_HOT_RE),
         ("knee_red", _KNEE_RED_RE),
@@ -459,6 +468,7 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
             r.state(m.start())
             for m in pattern.finditer(knee_t)
             if not _CALF_BODY_RE.search(t[max(0, m.start() - 30) : m.end() + 30])
+            and (short or any(abs(k - m.start()) <= 60 for k in knee_words))
         }
         add(pattern_name, "affirmed" if "affirmed" in states else "unsure" if "unsure" in states else None)
 
@@ -485,10 +495,10 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
     ):
         unsure.add("fast")  # swelling after an injury, no time given: ask whether within hours
 
-    add("nerve", r.any(_NERVE_RE))
+    add("nerve", _state(r, _NERVE_RE, _blank(_NERVE_ELSEWHERE_RE, t)))
 
     night = None
-    for m, state in r.matches(_NIGHT_RE):
+    for m, state in r.matches(_NIGHT_RE, _blank(_NIGHT_RUN_RE, t)):
         window = t[max(0, m.start() - 50) : m.start()]
         clause = re.split(r"[.;!?,]|\bbut\b|\bfine\b|\bok\b|\beases?\b|\bsettles?\b|\bbetter\b", window)[-1]
         if _PAIN_WORD_RE.search(clause) or re.search(
@@ -507,7 +517,8 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
             night = state if night != "affirmed" else night
     add("night", night)
     add("night", r.any(_NIGHT_PAIN_ONLY_RE))
-    add("night", r.any(_LUMP_RE))
+    if not (_LUMP_CHECKED_RE.search(t) and not _LUMP_GROWING_RE.search(t)):
+        add("night", r.any(_LUMP_RE))
     weight = r.any(_WEIGHT_LOSS_RE)
     if weight == "affirmed":
         if _UNINTENDED_RE.search(t):
@@ -520,33 +531,75 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
         unsure.add("night")
 
     # Ottawa from a message: an injury, recent, and cannot walk / bend (or aged 55+).
-    injury = r.any(_INJURY_RE) == "affirmed"
+    injury = _state(r, _INJURY_RE, _blank(_LOAD_CHANGE_RE, t)) == "affirmed"
     cant = r.any(_CANT_WALK_RE) == "affirmed"
-    age_m = _AGE_RE.search(t)
-    old = bool(age_m) and int(age_m.group(1) or age_m.group(2)) >= 55
+    old = any(int(next(g for g in m.groups() if g)) >= 55 for m in _AGE_RE.finditer(t))
     if injury and (cant or old):
         if _RECENT_RE.search(t):
             signs.add("ottawa")
         elif cant:
             unsure.add("ottawa")
 
+    outside_signs, outside_unsure = emergencies.detect(t, r)
+    signs |= outside_signs
+    unsure |= outside_unsure
     unsure -= signs
     return signs, unsure, r.negated_any
 
 
+# The learned net's signs (red_flag_model.SIGN_LABELS) in the rules' sign names.
+NET_SIGNS: dict[str, frozenset[str]] = {
+    "calf": frozenset({"calf"}),
+    "breath": frozenset({"breath"}),
+    "chest": frozenset({"chest"}),
+    "knee_inflamed": frozenset({"knee_inflamed"}),
+    "fever": frozenset({"fever"}),
+    "cant_weight_bear": frozenset({"cant_walk"}),
+    "injury_recent": frozenset({"injury_recent"}),
+    "locked": frozenset({"locked"}),
+    "rapid_swelling": frozenset({"swelling", "fast"}),
+    "nerve": frozenset({"nerve"}),
+    "night_rest": frozenset({"night"}),
+    "weight_loss": frozenset({"night"}),
+    "lump": frozenset({"night"}),
+    "syncope": frozenset({"syncope"}),
+    "stroke": frozenset({"stroke"}),
+    "heat": frozenset({"heat"}),
+    "anaphylaxis": frozenset({"anaphylaxis"}),
+    "headache": frozenset({"headache"}),
+    "cauda_equina": frozenset({"cauda_equina"}),
+    "suicide": frozenset({"suicide"}),
+    "family_violence": frozenset({"family_violence"}),
+}
+# §3a signs that are a flag on their own
+_OUTSIDE_KNEE_SIGN_FLAGS = {
+    "syncope": "collapse_or_syncope",
+    "stroke": "stroke_signs",
+    "heat": "heat_illness",
+    "anaphylaxis": "anaphylaxis",
+    "headache": "thunderclap_headache",
+    "cauda_equina": "cauda_equina",
+    "suicide": "suicide_risk",
+    "family_violence": "family_violence",
+}
+_KNEE_SIGNS = frozenset({"knee_hot", "knee_red", "knee_swollen", "knee_inflamed"})
+
+
 def flags_from_signs(signs: frozenset[str] | set[str]) -> frozenset[str]:
-    """The spec §3 flags that a set of signs (one message or a whole conversation) adds up to."""
+    """The spec §3 / §3a flags that a set of signs (one message or a whole conversation) adds up
+    to. Two-part emergencies combine their parts whichever message or words carried them."""
     s = set(signs)
     flags: set[str] = set()
-    if ("calf" in s and "breath" in s) or "chest" in s:
-        # Chest pain on its own is treated as an emergency too: never a normal running symptom.
+    if "calf" in s and ("breath" in s or "chest" in s):
         flags.add("calf_pain_with_breathlessness")
     elif "calf" in s:
         flags.add("calf_dvt_signs")
-    knee = {"knee_hot", "knee_red", "knee_swollen"} & s
-    if ("fever" in s and knee) or len(knee) == 3:
+    if "chest" in s and "calf" not in s:
+        flags.add("cardiac_chest_pain")
+    knee = _KNEE_SIGNS & s
+    if ("fever" in s and knee) or len(knee - {"knee_inflamed"}) == 3:
         flags.add("hot_swollen_knee_with_fever")
-    if "ottawa" in s:
+    if "ottawa" in s or {"cant_walk", "injury_recent"} <= s:
         flags.add("ottawa_xray_criteria")
     if "locked" in s:
         flags.add("locked_knee")
@@ -556,13 +609,20 @@ def flags_from_signs(signs: frozenset[str] | set[str]) -> frozenset[str]:
         flags.add("nerve_symptoms")
     if "night" in s:
         flags.add("night_rest_pain_weight_loss_lump")
+    flags |= {flag for sign, flag in _OUTSIDE_KNEE_SIGN_FLAGS.items() if sign in s}
     return frozenset(flags)
 
 
+def acute_flags(signs: frozenset[str] | set[str]) -> frozenset[str]:
+    """Flags happening now (engine.ACUTE_ROUTES): a faint while they still feel faint or unwell."""
+    return frozenset({"collapse_or_syncope"}) if "syncope_now" in signs else frozenset()
+
+
 def _uncertain_flags(signs: set[str], unsure: set[str]) -> set[str]:
-    """Flags that an unsure sign would add if the person confirmed it (one question each)."""
+    """Flags that the unsure signs would add if the person confirmed them: each alone, and all
+    together (so two unsure halves of a two-part emergency ask about the emergency)."""
     certain = flags_from_signs(signs)
-    out: set[str] = set()
+    out: set[str] = set(flags_from_signs(signs | unsure)) - certain
     for sign in unsure:
         extra = flags_from_signs(signs | {sign}) - certain
         if not extra and sign in _SIGN_FLAG:
@@ -571,42 +631,104 @@ def _uncertain_flags(signs: set[str], unsure: set[str]) -> set[str]:
     # hot and swollen (two of the three) without a fever: ask about the fever
     if len({"knee_hot", "knee_red", "knee_swollen"} & signs) >= 2:
         out.add("hot_swollen_knee_with_fever")
+    # a calf sign without breathing trouble stays the calf question, not a breathing one
+    if (
+        "calf_pain_with_breathlessness" in out
+        and "calf" in signs | unsure
+        and not ({"breath", "chest"} & (signs | unsure))
+    ):
+        out.discard("calf_pain_with_breathlessness")
     return out - certain
 
 
 _SIGN_FLAG = {
     "calf": "calf_dvt_signs",
-    "chest": "calf_pain_with_breathlessness",
+    "chest": "cardiac_chest_pain",
     "ottawa": "ottawa_xray_criteria",
+    "cant_walk": "ottawa_xray_criteria",
     "locked": "locked_knee",
     "fast": "rapid_swelling_after_injury",
     "nerve": "nerve_symptoms",
     "night": "night_rest_pain_weight_loss_lump",
+    **_OUTSIDE_KNEE_SIGN_FLAGS,
 }
 
 
-# The person says the sign is absent or fine: the trained net is not asked to second-guess that.
-_REASSURED_RE = rx(
-    r"\b(?:fine|ok|okay|normal|all good|no problems?|no worries|can (?:walk|straighten|bend|sleep)"
-    r"|(?:haven't|havent|have not|hasn't|didn't|don't|dont) (?:lost|had|got|have|noticed))\b"
+def net_signs(t: str) -> frozenset[str]:
+    """The learned net's suspected signs for the normalised message, in the rules' sign names."""
+    return frozenset(sign for label in suspected_signs(t) for sign in NET_SIGNS[label])
+
+
+# The rules' signs in the net's labels, for the net's second opinion on a rule's reading.
+_SIGN_NET_LABELS: dict[str, tuple[str, ...]] = {
+    sign: tuple(label for label, signs in NET_SIGNS.items() if sign in signs)
+    for sign in {s for signs in NET_SIGNS.values() for s in signs}
+}
+_SIGN_NET_LABELS.update(
+    {
+        "knee_hot": ("knee_inflamed",),
+        "knee_red": ("knee_inflamed",),
+        "knee_swollen": ("knee_inflamed",),
+        "pop": ("rapid_swelling",),
+        "ottawa": ("cant_weight_bear", "injury_recent"),
+        "syncope_now": ("syncope",),
+    }
 )
+# Below this, the net reads the words as something else entirely ("crushing disappointment",
+# "my face dropped when I saw the hill"): the rule's sign is asked about instead of routed.
+VETO_BELOW = 0.2
+DROP_BELOW = 0.02
+
+
+_ANCHORED_RE = {
+    "locked": rx(
+        r"\b(?:knee|knees|leg)\b(?:\W+\w+){0,2}\W+(?:locked|locks|locking|jammed|stuck|catches and locks)\b"
+    ),
+    "calf": rx(r"\b(?:one|left|right|my|his|her) (?:calf|calves|lower leg)\b"),
+}
+
+
+def _anchored(t: str) -> set[str]:
+    """Weak readings tied to the body in so many words: asked about whatever the net thinks."""
+    return {sign for sign, pattern in _ANCHORED_RE.items() if pattern.search(t)}
+
+
+def _second_opinion(t: str, signs: set[str], below: float = VETO_BELOW) -> set[str]:
+    """The rules' signs in this message that the net finds implausible (probability < `below`)."""
+    probs = sign_probabilities(t)
+    if not probs:
+        return set()
+    doubtful = set()
+    for sign in signs:
+        labels = _SIGN_NET_LABELS.get(sign)
+        if labels and max(probs[label] for label in labels) < below:
+            doubtful.add(sign)
+    return doubtful
 
 
 def read_red_flags(text: str | None, earlier_signs: frozenset[str] = frozenset()) -> Findings:
     """Everything the safety net needs from one message, given the signs seen earlier in the
-    conversation: flags (combined with the earlier signs), uncertain flags, this message's signs."""
+    conversation: flags (combined with the earlier signs), uncertain flags, this message's signs.
+
+    Rules route; the learned net (phrasing no rule was written for) and the rules' unsure
+    readings only ask, one yes/no question about the flag they would add."""
     t = prep(text)
     if not t:
         return Findings(frozenset(), frozenset(), frozenset(), False)
     signs, unsure, negated = _detect(t)
+    doubtful = _second_opinion(t, signs)
+    signs -= doubtful
+    # a weak reading the net also finds implausible ("locked in my race entry") is dropped,
+    # unless the words tie it to the body ("my knee locked up")
+    unsure -= _second_opinion(t, unsure, below=DROP_BELOW) - _anchored(t)
+    unsure |= doubtful - {"syncope_now"}
     combined = set(signs) | set(earlier_signs)
     flags = flags_from_signs(combined)
-    uncertain = _uncertain_flags(combined, unsure) - flags
-    if not negated and not _REASSURED_RE.search(t):
-        # the trained net: phrasing no rule was written for; confirmed by the yes/no question
-        uncertain |= set(classifier_flags(t)) - flags
-
-    return Findings(flags, frozenset(uncertain), frozenset(signs), negated)
+    suspected = net_signs(t) - combined
+    uncertain = _uncertain_flags(combined, unsure | suspected) - flags
+    return Findings(
+        flags, frozenset(uncertain), frozenset(signs), negated, acute_flags(combined), frozenset(suspected)
+    )
 
 
 def find_red_flags(text: str | None) -> frozenset[str]:
