@@ -130,10 +130,13 @@ class Settings:
     resume_within_days: int
     summary_link_ttl_s: int  # how long a widget's PDF download link works
     # --- clinic analytics (bot/analytics) ---
-    analytics_broker_url: str  # empty: Rasa's SQL event broker (analytics_events_db); amqp://…: RabbitMQ
-    analytics_events_db: str  # the SQL event broker's database (SQLAlchemy URL)
+    analytics_broker_url: (
+        str  # empty: Rasa's SQL event broker (analytics_events_db); amqp://…: RabbitMQ; off: none
+    )
+    analytics_events_db: str  # the SQL event broker's database (SQLAlchemy URL); RabbitMQ's spool
     analytics_queue: str
     analytics_abandon_after_min: int
+    analytics_hash_key: str  # keys the hash that stands for a conversation id in the analytics tables
     # --- hardening ---
     action_server_secret: str  # Rasa sends it on every action call; the action server checks it
     web_trusted_proxies: str  # comma-separated addresses whose X-Forwarded-For is believed
@@ -221,6 +224,7 @@ def _read() -> Settings:
         analytics_events_db=_str("ANALYTICS_EVENTS_DB", f"sqlite:///{VAR_DIR / 'events.db'}"),
         analytics_queue=_str("ANALYTICS_QUEUE", "rasa_events"),
         analytics_abandon_after_min=_int("ANALYTICS_ABANDON_AFTER_MIN", 30),
+        analytics_hash_key=os.environ.get("ANALYTICS_HASH_KEY") or _secret_file("analytics_hash_key"),
         action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or _secret_file("action_server_secret"),
         web_trusted_proxies=_str("WEB_TRUSTED_PROXIES", ""),
         widget_allowed_origins=_str(

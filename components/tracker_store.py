@@ -11,6 +11,11 @@ which with the replay of the events was about a third of the Rasa server's CPU u
 rows, their order and the session rule (events from the latest `session_started` on) are Rasa's.
 And it keeps the trackers it saved (components/tracker_cache.py): when the database still holds
 exactly what this server saved, the next message starts from a copy instead of a replay.
+
+The event broker (components/event_broker.py) gets the events this store saved, right after they
+were committed: Rasa's `stream_events` would read the whole conversation back and diff it to
+find them. The turn that erases a conversation is published too (so "delete my data" is
+counted), before its events are deleted with the rest.
 """
 
 from __future__ import annotations
@@ -117,14 +122,22 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if erase_requested(tracker):
+            unsaved: list[Event] = []
+            if self.event_broker is not None:
+                with self.session_scope() as session:
+                    unsaved = list(_events_after(tracker, self._stored_before_save(session, tracker)))
             self._erase(tracker.sender_id)
+            self._publish(tracker.sender_id, [event.as_dict() for event in unsaved])
             return
-        await self.stream_events(tracker)
         with self.session_scope() as session:
             before = self._stored_before_save(session, tracker)
             new_events = list(_events_after(tracker, before))
-            session.add_all([self._row(tracker.sender_id, event) for event in new_events])
+            dicts = [event.as_dict() for event in new_events]
+            session.add_all(
+                [self._row(tracker.sender_id, e, d) for e, d in zip(new_events, dicts, strict=True)]
+            )
             session.commit()
+        self._publish(tracker.sender_id, dicts)
         if any(isinstance(event, SessionStarted) for event in new_events):
             # a new session: the stored session is now shorter than this tracker; the next
             # message reads it from the database, as Rasa does
@@ -138,9 +151,17 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         setattr(tracker, STORED_ATTRIBUTE, after)
         self.cache.put(tracker, after, self.domain)
 
-    def _row(self, sender_id: str, event: Event) -> Any:
+    def _publish(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Hands the saved events to the event broker as Rasa's `stream_events` does (its
+        `publish` only queues them: components/event_broker.py)."""
+        if self.event_broker is None:
+            return
+        for data in events:
+            self.event_broker.publish({"sender_id": sender_id, **data})
+
+    def _row(self, sender_id: str, event: Event, data: dict[str, Any] | None = None) -> Any:
         """Rasa's row for one event (SQLTrackerStore.save)."""
-        data = event.as_dict()
+        data = event.as_dict() if data is None else data
         return self.SQLEvent(
             sender_id=sender_id,
             type_name=event.type_name,

@@ -7,7 +7,11 @@ and by the benchmark (scripts/bench.py). Runs in the app environment; starts:
 - the action servers (rasa-sdk), behind nginx's `actions` listener;
 - the Rasa servers on the PostgreSQL tracker store and the Redis lock store (endpoints.production.yml),
   calling the actions through nginx, behind nginx's `internal` listener;
-- the web app (and the Telegram process when TELEGRAM_BOT_TOKEN is set) talking to Rasa through nginx.
+- the web app (and the Telegram process when TELEGRAM_BOT_TOKEN is set) talking to Rasa through nginx;
+- the analytics consumer (`python -m bot.analytics`) of the Rasa servers' event broker, unless
+  ANALYTICS_BROKER_URL=off. With the SQL event broker its table is `ANALYTICS_EVENTS_DB`: make
+  run-scaled points it at PostgreSQL; a SQLite file given here becomes `<workdir>/events.db`, so
+  every cluster (tests, the benchmark) has its own.
 
 `stop()` shuts down in the order that loses nothing: nginx stops taking requests and finishes the
 ones it is proxying, then each Rasa server finishes its in-flight messages (SIGTERM; Sanic waits for
@@ -93,6 +97,7 @@ class Cluster:
     rasa_servers: int = 2
     action_servers: int = 2
     web: bool = True
+    analytics: bool = True
     model: Path = MODEL
     public_port: int = field(default_factory=free_port)
     rasa_lb_port: int = field(default_factory=free_port)
@@ -125,6 +130,9 @@ class Cluster:
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
         )
+        events_db = env.get("ANALYTICS_EVENTS_DB") or "sqlite://"
+        if make_url(events_db).get_backend_name() == "sqlite":
+            env["ANALYTICS_EVENTS_DB"] = f"sqlite:///{self.workdir / 'events.db'}"
         self.env = env
         for i, port in enumerate(self.action_ports, 1):
             self.processes[f"actions-{i}"] = Process(
@@ -161,6 +169,10 @@ class Cluster:
         if self.web and env.get("TELEGRAM_BOT_TOKEN") and (ROOT / "bot" / "telegram").is_dir():
             self.processes["telegram"] = Process(
                 "telegram", [str(VENV_APP / "bin/python"), "-m", "bot.telegram"], None
+            )
+        if self.analytics and env.get("ANALYTICS_BROKER_URL", "").strip().lower() not in ("off", "none"):
+            self.processes["analytics"] = Process(
+                "analytics", [str(VENV_APP / "bin/python"), "-m", "bot.analytics"], None
             )
         self.processes["nginx"] = Process(
             "nginx",
@@ -254,7 +266,7 @@ class Cluster:
         if names is None:
             self.prepare_databases()
             self.render_nginx()
-            names = ["nginx", *self._names("actions"), *self._names("rasa"), "web", "telegram"]
+            names = ["nginx", *self._names("actions"), *self._names("rasa"), "web", "telegram", "analytics"]
         names = [n for n in names if n in self.processes]
         # start together (Rasa servers load their models in parallel), then wait for each
         for name in names:
@@ -300,6 +312,9 @@ class Cluster:
         if make_url(clinic).get_backend_name() == "postgresql":
             ensure_postgres_database(clinic, login)
         upgrade(clinic)
+        events = self.env.get("ANALYTICS_EVENTS_DB", "")
+        if events and make_url(events).get_backend_name() == "postgresql":
+            ensure_postgres_database(events, login)
 
     def send_signal(self, name: str, sig: int = signal.SIGTERM) -> None:
         """Sends a signal to one process (SIGKILL: a crash; SIGTERM: a graceful stop)."""
@@ -330,7 +345,7 @@ class Cluster:
         if self.processes["nginx"].popen is not None:
             self.send_signal("nginx", signal.SIGQUIT)  # nginx: graceful shutdown
             self.wait_stopped("nginx")
-        for group in (self._names("rasa"), self._names("actions"), ["web", "telegram"]):
+        for group in (self._names("rasa"), self._names("actions"), ["web", "telegram", "analytics"]):
             group = [n for n in group if n in self.processes]
             for name in group:
                 self.send_signal(name, signal.SIGTERM)
@@ -343,6 +358,16 @@ class Cluster:
 
     def logs(self) -> str:
         return "\n".join(f"--- {log.name}\n{tail(log)}" for log in sorted(self.workdir.glob("*.log")))
+
+
+def analytics_source(env: dict[str, str]) -> str:
+    """Where the Rasa servers' event broker puts the events (no password)."""
+    broker = env.get("ANALYTICS_BROKER_URL", "").strip()
+    if broker.lower() in ("off", "none"):
+        return "off"
+    if broker:
+        return f"RabbitMQ {broker.rsplit('@', 1)[-1]}, queue {env.get('ANALYTICS_QUEUE', 'rasa_events')}"
+    return make_url(env["ANALYTICS_EVENTS_DB"]).render_as_string(hide_password=True)
 
 
 def _nobody() -> tuple[int, int]:
@@ -394,6 +419,7 @@ def main() -> None:
                               http://127.0.0.1:{cluster.action_lb_port}/health (actions)  …/nginx-health (nginx)
   Stores                      tracker: PostgreSQL {env.get("TRACKER_DB_NAME")}  locks: Redis db {env.get("REDIS_DB")}
                               clinic: {make_url(env["DATABASE_URL"]).render_as_string(hide_password=True)}
+  Clinic analytics            {cluster.public_url}/reception/analytics   (consumer: {"on" if "analytics" in cluster.processes else "off"}; events: {analytics_source(cluster.env)})
 
   Ctrl+C stops everything gracefully (in-flight messages finish first).
 """,

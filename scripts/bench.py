@@ -11,6 +11,8 @@ reports/. Shows progress as it goes. Loads only 127.0.0.1; every loop is bounded
     scaled                        2 Rasa + 2 action servers behind nginx, PostgreSQL + Redis
                                   (deploy/cluster.py, as `make run-scaled`)
     growth                        one long conversation: p50 at turn 50 vs turn 2
+    broker                        p50 with the analytics event broker on (and its consumer
+                                  running) vs off (ANALYTICS_BROKER_URL=off), 1 and 10 at once
     stored conversations          p50 with 100,000 conversations in the PostgreSQL tracker
                                   store vs an empty one
     training                      from scratch, and after changing one NLU example
@@ -93,6 +95,7 @@ class Server:
     popen: subprocess.Popen
     log: Path
     url: str
+    env: dict[str, str] = field(default_factory=dict)
 
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.popen.pid)
@@ -131,7 +134,7 @@ def spawn(
             raise RuntimeError(f"{name} exited:\n{tail(log)}")
         try:
             if requests.get(url, timeout=2).status_code == 200:
-                return Server(name, popen, log, url)
+                return Server(name, popen, log, url, env)
         except requests.RequestException:
             pass
         time.sleep(0.5)
@@ -162,8 +165,28 @@ def rasa_command(
     return [*command, "--model", str(model)]
 
 
+def start_background(name: str, command: list[str], env: dict[str, str], workdir: Path) -> Server:
+    """A process without a health URL (the analytics consumer)."""
+    handle = (workdir / f"{name}.log").open("a")
+    popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    return Server(name, popen, workdir / f"{name}.log", "", env)
+
+
+def start_rasa_only(workdir: Path, env: dict[str, str], name: str = "rasa") -> Server:
+    port = free_port()
+    env = {**env, "RASA_PORT": str(port)}
+    return spawn(
+        name,
+        rasa_command(port, env["RASA_AUTH_TOKEN"], "endpoints.yml", MODEL),
+        env,
+        workdir,
+        f"http://127.0.0.1:{port}",
+    )
+
+
 def start_default(workdir: Path, env_overrides: dict[str, str] | None = None) -> list[Server]:
-    """This assistant as `make run` starts it: one action server, one Rasa server."""
+    """This assistant as `make run` starts it: one action server, one Rasa server, and the
+    analytics consumer of its event broker (Rasa's SQL event broker table in `workdir`)."""
     from bot.db.migrate import upgrade
 
     rasa_port, action_port = free_port(), free_port()
@@ -177,6 +200,8 @@ def start_default(workdir: Path, env_overrides: dict[str, str] | None = None) ->
         TRACKER_STORE="sqlite",
         LOCK_STORE="in_memory",
         RASA_PORT=str(rasa_port),
+        ANALYTICS_BROKER_URL="",
+        ANALYTICS_EVENTS_DB=f"sqlite:///{workdir / 'events.db'}",
     )
     env.update(env_overrides or {})
     upgrade(env["DATABASE_URL"])
@@ -198,7 +223,12 @@ def start_default(workdir: Path, env_overrides: dict[str, str] | None = None) ->
     except Exception:
         actions.stop()
         raise
-    return [rasa, actions]
+    servers = [rasa, actions]
+    if env["ANALYTICS_BROKER_URL"] != "off":
+        servers.append(
+            start_background("analytics", [str(VENV_APP / "bin/python"), "-m", "bot.analytics"], env, workdir)
+        )
+    return servers
 
 
 # --- measurements -------------------------------------------------------------------------------
@@ -275,6 +305,45 @@ def long_conversation(url: str, runs: int) -> tuple[list[list[float]], int]:
             f"    long conversation {run + 1}/{runs}: turn 2 {latencies[-1][1] * 1000:.0f} ms, turn 50 {latencies[-1][-1] * 1000:.0f} ms"
         )
     return latencies, errors
+
+
+def broker_run(url: str, rng: random.Random, figures: dict[str, list[float]], label: str, run: int) -> None:
+    """One run: p50 one conversation at a time (3 patients) and 10 at once (10 s)."""
+    one = asyncio.run(run_load(url, [clinic_patient(rng, books=False) for _ in range(3)], 1, 60))
+    ten = asyncio.run(run_load(url, [clinic_patient(rng) for _ in range(30)], 10, 10))
+    figures["p50_1"].append(one.percentile(50))
+    figures["p50_10"].append(ten.percentile(50))
+    figures["throughput_10"].append(ten.throughput)
+    say(
+        f"    event broker {label}, run {run}: p50 {one.percentile(50) * 1000:.0f} ms alone, "
+        f"{ten.percentile(50) * 1000:.0f} ms at 10 at once ({ten.throughput:.1f} msg/s; "
+        f"{len(one.errors) + len(ten.errors)} errors)"
+    )
+
+
+def broker_on_off(servers: list[Server], workdir: Path, runs: int) -> dict[str, dict[str, list[float]]]:
+    """The default setup with the analytics event broker and its consumer (as `make run`)
+    against a second Rasa server on the same action server with ANALYTICS_BROKER_URL=off, runs
+    taking turns (which goes first alternates), so the machine's load falls on both alike."""
+    env = {
+        **servers[0].env,
+        "ANALYTICS_BROKER_URL": "off",
+        "TRACKER_DB": str(workdir / "tracker-broker-off.db"),
+    }
+    off = start_rasa_only(workdir, env, "rasa-broker-off")
+    servers.append(off)
+    urls = {"on": servers[0].url, "off": off.url}
+    figures: dict[str, dict[str, list[float]]] = {
+        label: {"p50_1": [], "p50_10": [], "throughput_10": []} for label in urls
+    }
+    rng = random.Random(11)
+    for url in urls.values():  # warm-up: the first messages load lazily built parts
+        asyncio.run(run_load(url, [clinic_patient(rng, books=False, prefix="warm")], 1, 60))
+    for run in range(1, runs + 1):
+        order = ("on", "off") if run % 2 else ("off", "on")
+        for label in order:
+            broker_run(urls[label], rng, figures[label], label, run)
+    return figures
 
 
 # --- 100,000 stored conversations ----------------------------------------------------------------
@@ -449,7 +518,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (the median is reported)")
     parser.add_argument("--seconds", type=float, default=20, help="length of one concurrent load run")
     parser.add_argument(
-        "--skip", default="", help="comma-separated phases to skip: scaled,growth,stored,training"
+        "--skip", default="", help="comma-separated phases to skip: scaled,growth,broker,stored,training"
     )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -464,7 +533,7 @@ def main() -> int:
     notes: list[str] = []
     extra: dict[str, object] = {}
     step = 0
-    steps = 7 - len(skip & {"scaled", "growth", "stored", "training"})
+    steps = 8 - len(skip & {"scaled", "growth", "broker", "stored", "training"})
 
     def phase(title: str) -> None:
         nonlocal step
@@ -512,6 +581,11 @@ def main() -> int:
                 extra["long_errors"] = long_errors
             memory["default Rasa server"] = servers[0].peak_rss_mb()
             memory["default action server"] = servers[1].peak_rss_mb()
+            if len(servers) > 2:
+                memory["default analytics consumer"] = servers[2].peak_rss_mb()
+            if "broker" not in skip:
+                phase("analytics event broker on vs off (default setup)")
+                extra["broker"] = broker_on_off(servers, default_dir, args.runs)
         finally:
             for server in servers:
                 server.stop()
@@ -667,6 +741,18 @@ def write_report(results, memory, extra, args, elapsed: float, notes: list[str])
         early = median(x for run in runs for x in run[1:11])
         w(
             f"| (context) p50 of turns 41–50 vs turns 2–11 | {ms(late)} vs {ms(early)} = {late / early:.2f}× | |\n"
+        )
+    if "broker" in extra:
+        on, off = extra["broker"]["on"], extra["broker"]["off"]
+        for key, label in (("p50_1", "one conversation"), ("p50_10", "10 at once")):
+            a, b = median(on[key]), median(off[key])
+            w(
+                f"| p50 with the analytics event broker on (+ consumer) vs off, {label} | "
+                f"{ms(a)} vs {ms(b)} = {a / b:.2f}× | |\n"
+            )
+        a, b = median(on["throughput_10"]), median(off["throughput_10"])
+        w(
+            f"| throughput at 10 at once, event broker on vs off | {a:.1f} vs {b:.1f} msg/s = {a / b:.2f}× | |\n"
         )
     if "stored" in extra:
         stored = extra["stored"]

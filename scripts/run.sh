@@ -40,6 +40,17 @@ if [ -n "$busy" ]; then
 fi
 
 PROCESSES=(rasa actions web)
+case "${ANALYTICS_BROKER_URL:-}" in
+    off | none) ANALYTICS_STATUS="off: ANALYTICS_BROKER_URL=$ANALYTICS_BROKER_URL" ;;
+    "")
+        PROCESSES+=(analytics)
+        ANALYTICS_STATUS="on: Rasa's SQL event broker table ($ANALYTICS_EVENTS_DB) -> python -m bot.analytics"
+        ;;
+    *)
+        PROCESSES+=(analytics)
+        ANALYTICS_STATUS="on: RabbitMQ queue $ANALYTICS_QUEUE -> python -m bot.analytics"
+        ;;
+esac
 if [ -n "${TELEGRAM_BOT_TOKEN:-}" ]; then
     PROCESSES+=(telegram)
     TELEGRAM_STATUS="on (TELEGRAM_BOT_TOKEN is set; ${TELEGRAM_WEBHOOK_URL:+webhook $TELEGRAM_WEBHOOK_URL}${TELEGRAM_WEBHOOK_URL:-polling})"
@@ -55,6 +66,7 @@ cat <<INFO
   Chat in a terminal  make chat   (in another terminal; it runs beside this one)
   Website + chat widget   http://localhost:$WEB_PORT/        (script: http://localhost:$WEB_PORT/widget.js)
   Reception screen        http://localhost:$WEB_PORT/reception   (staff account: make user NAME=alex)
+  Clinic analytics        http://localhost:$WEB_PORT/reception/analytics   ($ANALYTICS_STATUS)
   Telegram        $TELEGRAM_STATUS
   Action server   http://localhost:$ACTION_PORT/health
   Rasa HTTP API   needs the token: ?token=\$(cat var/rasa_token)   (or RASA_AUTH_TOKEN from .env)

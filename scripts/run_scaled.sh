@@ -11,7 +11,9 @@
 #   WEB_PORT (8000)    the web app itself
 #   SCALED_RASA_SERVERS / SCALED_ACTION_SERVERS (2 / 2)
 # The clinic database must be PostgreSQL: when DATABASE_URL is the local SQLite default, the
-# database `clinic` on the tracker store's PostgreSQL server is used (created if missing).
+# database `clinic` on the tracker store's PostgreSQL server is used (created if missing); the same
+# for the SQL event broker's table (ANALYTICS_EVENTS_DB → database `clinic_events`). The analytics
+# consumer (python -m bot.analytics) runs beside the web app unless ANALYTICS_BROKER_URL=off.
 # Ctrl+C (or SIGTERM) stops everything gracefully: in-flight messages are answered first.
 set -Eeuo pipefail
 
@@ -37,6 +39,12 @@ if [[ "$DATABASE_URL" == sqlite* ]]; then
     pw="${TRACKER_DB_PASSWORD:+:$TRACKER_DB_PASSWORD}"
     export DATABASE_URL="postgresql+psycopg://${TRACKER_DB_USER}${pw}@${TRACKER_DB_HOST}:${TRACKER_DB_PORT}/clinic"
     echo "run-scaled: DATABASE_URL is SQLite; using PostgreSQL database 'clinic' on $TRACKER_DB_HOST:$TRACKER_DB_PORT."
+fi
+if [[ "$ANALYTICS_EVENTS_DB" == sqlite* ]] && [ -z "$ANALYTICS_BROKER_URL" ]; then
+    # the SQL event broker's table, shared by the Rasa servers and read by the analytics consumer
+    pw="${TRACKER_DB_PASSWORD:+:$TRACKER_DB_PASSWORD}"
+    export ANALYTICS_EVENTS_DB="postgresql+psycopg://${TRACKER_DB_USER}${pw}@${TRACKER_DB_HOST}:${TRACKER_DB_PORT}/clinic_events"
+    echo "run-scaled: ANALYTICS_EVENTS_DB is SQLite; Rasa's event broker table goes to PostgreSQL database 'clinic_events'."
 fi
 if ! (exec 3<>"/dev/tcp/$TRACKER_DB_HOST/$TRACKER_DB_PORT") 2>/dev/null; then
     echo "run-scaled: PostgreSQL is not reachable at $TRACKER_DB_HOST:$TRACKER_DB_PORT (TRACKER_DB_HOST/PORT)." >&2

@@ -14,7 +14,7 @@
 # Every step must run: a missing suite, "no tests collected", or (under CI, or with
 # TEST_NO_SKIPS=1) a skipped test FAILS the run. Counts come from pytest's own JUnit XML.
 # Extra arguments are passed to every pytest run (e.g. `-x`, `-k name`).
-# Tests talk to the real services: TEST_POSTGRES_URL and TEST_REDIS_URL (defaults below).
+# Tests talk to the real services: TEST_POSTGRES_URL, TEST_REDIS_URL and TEST_RABBITMQ_URL (defaults below).
 set -uo pipefail
 
 # shellcheck source=scripts/env.sh
@@ -23,6 +23,7 @@ cd "$ROOT" || exit 1
 
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+export TEST_RABBITMQ_URL="${TEST_RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 # Under CI every service is present: a skipped test means something is wrong.
 if [ "${CI:-}" = true ]; then export TEST_NO_SKIPS="${TEST_NO_SKIPS:-1}"; fi
 

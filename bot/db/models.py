@@ -1,7 +1,10 @@
 """Tables of the clinic database: `triages` (every finished triage), `handoffs` (booking and
 "talk to a person" requests that reception follows up) with their `handoff_status_changes`
 (the follow-up history), and the reception screen's `staff_users`, `staff_sessions` (server-side
-login sessions) and `login_attempts` (rate limiting).
+login sessions) and `login_attempts` (rate limiting); the clinic analytics' `analytics_events`
+(what bot/analytics keeps of Rasa's event stream) and `analytics_conversations` (one row per
+conversation: how far it got), which hold names and counts only, never a person's words, contact
+details or conversation id (a keyed hash stands for it).
 
 SQLAlchemy 2.0 declarative style (`DeclarativeBase`, `Mapped[]`, `mapped_column`). The same models
 run on SQLite (the local default) and PostgreSQL: JSON columns are `JSON` (JSONB on PostgreSQL),
@@ -14,19 +17,23 @@ drift apart.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
     String,
     Text,
+    UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -47,6 +54,9 @@ CONTACT_KINDS: tuple[str, ...] = ("phone", "email")
 SITES: tuple[str, ...] = ("kenmore", "jindalee")
 # The follow-up a receptionist records (issue 11); migration 0002 replaced the earlier "closed".
 HANDOFF_STATUSES: tuple[str, ...] = ("new", "contacted", "booked", "could_not_reach", "declined")
+# The channels the analytics count a conversation under (bot/analytics/funnel.py maps Rasa's input
+# channel names onto these: `web` is the website widget).
+ANALYTICS_CHANNELS: tuple[str, ...] = ("telegram", "widget", "rest", "other")
 
 # Constraint names are fixed by convention so that migrations (and SQLite batch mode, which must
 # find constraints by name) stay deterministic on every backend.
@@ -264,3 +274,66 @@ class LoginAttempt(Base):
 
     def __repr__(self) -> str:
         return f"<LoginAttempt id={self.id}>"
+
+
+class AnalyticsEvent(Base):
+    """One event of Rasa's stream as the analytics keep it (bot/analytics/events.py): its kind, a
+    name (intent, action, slot, form) and, for a few slots, a value the assistant chose itself.
+    `event_id` is the event's identity, so a replayed event is stored once."""
+
+    __tablename__ = "analytics_events"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(32), unique=True)
+    sender_key: Mapped[str] = mapped_column(String(32), index=True)
+    timestamp: Mapped[float] = mapped_column(Float)  # Rasa's event time (seconds since 1970, UTC)
+    kind: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    intent: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"<AnalyticsEvent {self.kind} {self.name}>"
+
+
+class AnalyticsConversation(Base):
+    """One conversation (a Rasa session) as the analytics count it, recomputed from its events
+    whenever new ones arrive. `sender_key` is a keyed hash of the conversation id; after "delete
+    my data" it is replaced by a random one, so the counts stay and nothing links them to the
+    person any more."""
+
+    __tablename__ = "analytics_conversations"
+    __table_args__ = (
+        UniqueConstraint("sender_key", "session_start"),
+        CheckConstraint(_in("channel", ANALYTICS_CHANNELS), name="channel"),
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),  # NULL passes: not finished
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_key: Mapped[str] = mapped_column(String(32))  # indexed by the unique constraint
+    session_start: Mapped[float] = mapped_column(Float)  # the session's first event (Rasa time)
+    started_at: Mapped[datetime]  # the person's first message
+    day: Mapped[date] = mapped_column(Date, index=True)  # started_at's date in the clinic's time zone
+    channel: Mapped[str] = mapped_column(String(16))
+    last_event_at: Mapped[datetime]
+    messages: Mapped[int] = mapped_column(Integer)
+    questions_reached: Mapped[list[str]]
+    questions_answered: Mapped[list[str]]
+    last_question: Mapped[str | None] = mapped_column(String(64))
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    red_flags: Mapped[list[str]]
+    booking_offered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    handoff_at: Mapped[datetime | None]
+    talk_to_person: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    delete_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    data_deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    faq_topics: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"<AnalyticsConversation id={self.id} channel={self.channel} outcome={self.outcome}>"

@@ -118,14 +118,18 @@ class Stack:
         )
         wait_until_up(f"{self.rasa_url}/", process, log)
 
+    def start_analytics(self) -> None:
+        """The analytics consumer, python -m bot.analytics (no health URL: it is up once started)."""
+        self._spawn("analytics", [str(VENV_APP / "bin" / "python"), "-m", "bot.analytics"])
+
     def start_web(self) -> None:
         """The web app (widget, demo page, reception screen), python -m bot.web."""
         process, log = self._spawn("web", [str(VENV_APP / "bin" / "python"), "-m", "bot.web"])
         wait_until_up(f"{self.web_url}/healthz", process, log)
 
     def stop_process(self, name: str) -> None:
-        """Stops one process ("rasa", "actions", "web") as a crash or restart would; start it again
-        with start_rasa() / start_actions() / start_web()."""
+        """Stops one process ("rasa", "actions", "web", "analytics") as a crash or restart would;
+        start it again with start_rasa() / start_actions() / start_web() / start_analytics()."""
         for entry in list(self.processes):
             process, handle = entry
             if Path(handle.name).stem == name:
@@ -161,6 +165,9 @@ def make_stack(workdir: Path, **overrides: str) -> Stack:
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}",
         DATABASE_URL=f"sqlite:///{workdir / 'clinic.db'}",
         TRACKER_DB=str(workdir / "tracker.db"),
+        ANALYTICS_EVENTS_DB=f"sqlite:///{workdir / 'events.db'}",  # the SQL event broker's table
+        ANALYTICS_BROKER_URL="",
+        ANALYTICS_ABANDON_AFTER_MIN="0",  # an unfinished conversation counts as abandoned at once
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",

@@ -62,7 +62,8 @@ def _status_of(code: str) -> str:
 def test_every_reception_route_refuses_without_a_session(app_db):
     code = make_handoff(result=EMERGENCY_RESULT, name="Private Person")
     requests = _guarded_requests(code)
-    assert len(requests) == 5  # queue, events, export, handoff GET + POST: a new route joins this list
+    # queue, events, export, handoff GET + POST, analytics page, JSON and CSV: a new route joins this list
+    assert len(requests) == 8
     with client() as c:
         for method, path in requests:
             response = c.request(

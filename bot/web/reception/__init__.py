@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.web.reception import views
+from bot.web.reception import analytics, views
 from bot.web.reception.auth import ReceptionGuard
 from bot.web.reception.events import running_poller
 
@@ -28,6 +28,9 @@ routes: list[BaseRoute] = [
     Route("/reception", views.queue_page, methods=["GET"]),
     Route("/reception/events", views.events, methods=["GET"]),
     Route("/reception/export.csv", views.export_csv, methods=["GET"]),
+    Route("/reception/analytics", analytics.analytics_page, methods=["GET"]),
+    Route("/reception/analytics.json", analytics.analytics_json, methods=["GET"]),
+    Route("/reception/analytics.csv", analytics.analytics_csv, methods=["GET"]),
     Route("/reception/handoffs/{reference_code}", views.handoff_page, methods=["GET"]),
     Route("/reception/handoffs/{reference_code}", views.save_follow_up, methods=["POST"]),
     Mount(

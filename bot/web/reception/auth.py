@@ -48,7 +48,12 @@ MAX_FAILURES_PER_ADDRESS = 20
 PUBLIC_PATHS = (f"{PREFIX}/login", f"{PREFIX}/logout")
 PUBLIC_PREFIXES = (f"{PREFIX}/static/",)
 # Refused with 401 instead of a redirect to the login page: not pages a person opens.
-API_PATHS = (f"{PREFIX}/events", f"{PREFIX}/export.csv")
+API_PATHS = (
+    f"{PREFIX}/events",
+    f"{PREFIX}/export.csv",
+    f"{PREFIX}/analytics.json",
+    f"{PREFIX}/analytics.csv",
+)
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults (RFC 9106 low-memory profile)
 
