@@ -11,14 +11,14 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import wording
 from actions.ask import MOVED_ON, buttons
 from actions.failures import reports_failures
 from actions.questions import ALL_QUESTIONS, TRIAGE_QUESTIONS
-from actions.slots import answers_from_slots
+from actions.slots import answers_from_slots, triage_in_progress
 from actions.triage_form import context_answer, give_up_value
 from bot.triage import content
 
@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 # Intents that ask for advice about managing ITB pain, and the content topic that answers each.
 ADVICE_TOPICS = {
     "ask_foam_rolling": "foam_rolling",
+    "ask_stretching": "stretching",
+    "ask_pain_relief": "pain_relief",
     "ask_stop_running": "stop_running",
     "ask_exercises": "exercises",
     "ask_recovery_time": "recovery_time",
@@ -71,6 +73,21 @@ def advice_fits(tracker: Tracker) -> bool:
     )
 
 
+def _opening_question(tracker: Tracker) -> bool:
+    """The person's first message of the session, with no triage under way or done."""
+    if tracker.active_loop_name or tracker.get_slot("triage_outcome") is not None:
+        return False
+    if triage_in_progress(tracker.slots):
+        return False
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+        elif event.get("event") == "session_started":
+            break
+    return users == 1
+
+
 @reports_failures
 class ActionAnswerQuestion(Action):
     def name(self) -> str:
@@ -109,6 +126,11 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(
                 text=advice_for(topic, tracker).text, buttons=buttons([wording.SHOW_THE_EVIDENCE])
             )
+            if _opening_question(tracker):
+                # A runner who opens with a question gets the answer, then the questions: the
+                # answer alone leaves them wondering what to do next (issue 17).
+                dispatcher.utter_message(response="utter_start_triage")
+                return [SlotSet("last_topic", topic), FollowupAction("triage_form")]
             return [SlotSet("last_topic", topic)]
         if intent == "ask_more":
             # "Tell me more" deepens the compression model, the thing most people ask about.

@@ -36,6 +36,7 @@ from bot.triage.engine import OUTSIDE_KNEE_FLAGS, RED_FLAG_ROUTES, assess, sort_
 from bot.triage.parsing import embeddings, is_unsure, parse_yes_no
 from bot.triage.parsing.red_flag_model import model
 from bot.triage.parsing.red_flags import CONFIRM_QUESTIONS, acute_flags, read_red_flags
+from bot.triage.parsing.text import prep, rx
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,13 @@ class ActionScreenRedFlags(Action):
                 )
             events.append(SlotSet("red_flag_query", still_open))
 
+        not_now = _not_happening_now(tracker, text)
+        if not_now:
+            logger.info("a spec §3a sign is not happening now in %s", tracker.sender_id)
+            dispatcher.utter_message(
+                text=wording.NOT_HAPPENING_NOW, buttons=buttons([wording.CARRY_ON, wording.TALK_TO_A_PERSON])
+            )
+            events += not_now
         own_button = _own_button_title(tracker, text)
         if own_button:
             # A tap (or its title typed) means what the button says: "Catching, locking or giving
@@ -219,6 +227,40 @@ def _message_id(tracker: Tracker) -> str:
         if event.get("event") == "user":
             return f"{event.get('timestamp')}:{event.get('text')}"
     return ""
+
+
+def alerted_this_turn(tracker: Tracker) -> bool:
+    """Whether the safety net announced a red flag since the person's latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == "red_flags_announced":
+            return True
+    return False
+
+
+# Red flags after which the knee questions go on: family violence (spec §3a: "the knee can
+# still be assessed") and §3a signs the person said are not happening now.
+def continuing_flags(tracker: Tracker) -> frozenset[str]:
+    return frozenset({"family_violence"}) | frozenset(tracker.get_slot("red_flags_past") or [])
+
+
+_NOT_NOW_RE = rx(
+    r"\b(?:(?:it's|its|it is|that's|thats|that is|this is) not (?:happening )?(?:now|right now|at the moment)"
+    r"|not (?:happening )?(?:now|right now|at the moment|anymore|any more)|not happening|it was (?:ages|years|months|weeks) ago"
+    r"|that was (?:ages|years|months|weeks|a while|a long time) ago|(?:it's|its|it has|it's been) (?:over|gone|passed|settled)"
+    r"|i'm (?:ok|okay|fine|safe) (?:now|right now)|(?:i'm|im) not in danger|i'm safe|not in danger)\b"
+)
+
+
+def _not_happening_now(tracker: Tracker, text: str) -> list[dict[str, Any]]:
+    """After a §3a route, "it's not happening now": recorded as said, and the knee questions may go
+    on. The flags stay reported, so reception still sees them."""
+    announced = set(tracker.get_slot("red_flags_announced") or []) & OUTSIDE_KNEE_FLAGS
+    past = set(tracker.get_slot("red_flags_past") or [])
+    if not announced - past or not _NOT_NOW_RE.search(prep(text)):
+        return []
+    return [SlotSet("red_flags_past", sorted(announced | past))]
 
 
 def confirm_pending(tracker: Tracker) -> bool:

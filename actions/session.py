@@ -1,4 +1,4 @@
-"""Session start (the notice), starting over, and deleting a person's data."""
+"""Session start (the notice), the triage's intro, starting over, and deleting a person's data."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import wording
 from actions.failures import reports_failures
+from actions.safety import alerted_this_turn, continuing_flags
 from actions.slots import BOOKING_SLOTS, RESULT_SLOTS, TRIAGE_SLOTS
 from bot.db.repository import delete_conversation_data
 from bot.db.session import run_in_session
@@ -32,6 +33,24 @@ class ActionSessionStart(Action):
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(text=wording.NOTICE)
         return [SessionStarted(), ActionExecuted("action_listen")]
+
+
+@reports_failures
+class ActionStartTriage(Action):
+    """The short intro before the first question, unless the safety net has just given a route
+    in this turn: then the route is what the person reads, with no "let's start" under it."""
+
+    def name(self) -> str:
+        return "action_start_triage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        announced = set(tracker.get_slot("red_flags_announced") or [])
+        stopping = announced - set(continuing_flags(tracker))
+        if not (stopping and alerted_this_turn(tracker)):
+            dispatcher.utter_message(response="utter_start_triage")
+        return []
 
 
 @reports_failures

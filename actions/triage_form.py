@@ -17,10 +17,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions import wording
 from actions.ask import EXACT_AGE, MOVED_ON
 from actions.failures import reports_failures
 from actions.questions import TRIAGE_QUESTIONS, noted_text
-from actions.safety import CONFIRM_SLOT, confirm_pending
+from actions.safety import CONFIRM_SLOT, alerted_this_turn, confirm_pending, continuing_flags
 from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots, ignores_cleared_slots
 from bot.triage import parsing
 from bot.triage.engine import LOCATIONS, ONSETS, ottawa_positive
@@ -80,7 +81,7 @@ class ValidateTriageForm(FormValidationAction):
                 [s for s in domain_slots if s != CONFIRM_SLOT], dispatcher, _without_query(tracker), domain
             )
             return [CONFIRM_SLOT, *rest]
-        if answers.red_flags or ottawa_positive(answers):
+        if (answers.red_flags - continuing_flags(tracker)) or ottawa_positive(answers):
             # A red flag overrides everything: no more questions, straight to the result. The
             # answers already given stay required, so the one just typed is still validated.
             return [slot for slot in domain_slots if tracker.slots.get(slot) is not None]
@@ -157,6 +158,10 @@ class ValidateTriageForm(FormValidationAction):
                 # the message named a possible warning sign and the safety net asked about it:
                 # not an unclear answer
                 return {slot: None}
+            if alerted_this_turn(tracker):
+                # the message was a warning sign the safety net has just answered (family violence
+                # lets the questions go on): the question comes again as it was
+                return {slot: None, "reask_count": 0}
             just_set = tracker.slots_to_validate()
             if any(other != slot and just_set.get(other) is not None for other in VOLUNTEERABLE):
                 # the message answered a later question instead: it was thanked for, so the
@@ -194,13 +199,45 @@ class ValidateTriageForm(FormValidationAction):
         return result
 
     async def validate_injury_recent(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._parse_slot(tracker, "injury_recent", value, _yes_no_unsure(parsing.parse_injury_recent))
+        return self._premise_or(
+            dispatcher,
+            value,
+            lambda: self._parse_slot(
+                tracker, "injury_recent", value, _yes_no_unsure(parsing.parse_injury_recent)
+            ),
+        )
 
     async def validate_can_walk_four_steps(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._parse_slot(tracker, "can_walk_four_steps", value, _yes_no_unsure(strict_yes_no))
+        return self._premise_or(
+            dispatcher,
+            value,
+            lambda: self._parse_slot(tracker, "can_walk_four_steps", value, _yes_no_unsure(strict_yes_no)),
+        )
 
     async def validate_can_bend_90(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._parse_slot(tracker, "can_bend_90", value, _yes_no_unsure(strict_yes_no))
+        return self._premise_or(
+            dispatcher,
+            value,
+            lambda: self._parse_slot(tracker, "can_bend_90", value, _yes_no_unsure(strict_yes_no)),
+        )
+
+    @staticmethod
+    def _premise_or(
+        dispatcher: CollectingDispatcher, value: Any, validate: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The injury questions assume an injury. "No, I haven't injured it" denies that premise:
+        it corrects the onset (gradual) instead of answering "can you walk?" with a no."""
+        if isinstance(value, str) and parsing.denies_injury(value):
+            dispatcher.utter_message(text=wording.NO_INJURY_AFTER_ALL)
+            return {
+                "onset": "gradual",
+                "onset_details": None,
+                "injury_recent": None,
+                "can_walk_four_steps": None,
+                "can_bend_90": None,
+                "reask_count": 0,
+            }
+        return validate()
 
     async def validate_red_flag_screen(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         return self._validated(

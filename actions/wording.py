@@ -87,6 +87,16 @@ ADVICE_ON_HOLD = (
     "with the rest. If things get worse, call 000."
 )
 
+CARRY_ON = "Carry on with my knee"
+NOT_HAPPENING_NOW = (
+    "Thank you for letting me know. If it starts again, call 000 straight away; I've kept a note so "
+    "the clinic knows. We can carry on with your knee whenever you're ready."
+)
+
+NO_INJURY_AFTER_ALL = (
+    "Thanks, that helps: no injury, so I'll note that it came on gradually and skip the injury questions."
+)
+
 NO_ADVICE_AFTER_RED_FLAG = (
     "I haven't given exercise advice because this needs a medical check first. "
     "For advice any time, healthdirect's nurses are on 1800 022 222. If you'd like "

@@ -106,13 +106,26 @@ def save_triage(
 _ROUTE_RANK = {"emergency": 0, "urgent_medical": 1, "medical_review": 2}
 
 
-def upgrade_triage(session: Session, *, triage_id: int, conversation_id: str, result: Any) -> Triage | None:
+def upgrade_triage(
+    session: Session,
+    *,
+    triage_id: int,
+    conversation_id: str,
+    result: Any,
+    answers: Mapping[str, Any] | None = None,
+) -> Triage | None:
     """A red flag named after the result was stored: the row takes the new flags and, when the
-    route is more urgent, the new outcome and reasons. Never downgrades. None when the row is
-    gone (deleted data) or belongs to another conversation."""
+    route is more urgent, the new outcome and reasons. Never downgrades. New answers (the
+    questions carried on) are merged in. None when the row is gone (deleted data) or belongs to
+    another conversation."""
     triage = session.get(Triage, triage_id)
     if triage is None or triage.conversation_id != conversation_id:
         return None
+    if answers:
+        triage.answers = _to_json({**(triage.answers or {}), **dict(answers)}, "answers")
+        triage.itbs_likelihood = _field(result, "itbs_likelihood") or triage.itbs_likelihood
+        triage.points = _field(result, "points") if _field(result, "points") is not None else triage.points
+        triage.pointers = _str_list("pointers", _field(result, "pointers"))
     outcome = _field(result, "outcome")
     _require_choice("outcome", outcome, OUTCOMES)
     flags = _str_list("red_flags", _field(result, "red_flags"))
@@ -123,7 +136,7 @@ def upgrade_triage(session: Session, *, triage_id: int, conversation_id: str, re
             "triage %s upgraded from %s to %s by a later red flag", triage.id, triage.outcome, outcome
         )
         triage.outcome = outcome
-    if more_urgent or merged != sorted(triage.red_flags or []):
+    if more_urgent or answers or merged != sorted(triage.red_flags or []):
         triage.red_flags = merged
         triage.reasons = _str_list("reasons", _field(result, "reasons"))
     session.flush()

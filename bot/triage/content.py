@@ -346,6 +346,28 @@ _TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         ("chaudhry2008", "falvey2010"),
     ),
+    "stretching": (
+        (
+            "Stretching can't make the IT band longer.",
+            "It's a thick, tough band anchored to the thigh bone near the knee: the force needed to "
+            "lengthen tissue that dense is far beyond any stretch, or any roller.",
+            "Stretching the hip muscles around it can still feel good and ease tightness, so it's "
+            "fine for comfort.",
+            "What settles ITB pain is managing your running load and strengthening your hips.",
+        ),
+        ("chaudhry2008", "falvey2010"),
+    ),
+    "pain_relief": (
+        (
+            "For a flare-up, ice for 10–15 minutes, or an over-the-counter anti-inflammatory such "
+            "as ibuprofen for a few days, can ease the pain.",
+            "Check with a pharmacist or GP first that it's safe for you, for example if you have "
+            "stomach, kidney or heart problems or asthma, are pregnant, or take blood thinners.",
+            "These ease the symptoms only: managing your running load and strengthening your hips "
+            "are what fix it.",
+        ),
+        ("ellis2007", "vanderworp2012"),
+    ),
     "stop_running": (
         (
             "Usually you don't need to stop completely.",
@@ -603,6 +625,24 @@ def red_flag_text(flags: Iterable[str], acute: Iterable[str] = ()) -> str:
     if "family_violence" in ordered[1:]:
         mention += f" And if you don't feel safe at home, {RESPECT} is there any time."
     return text + mention
+
+
+def reminder_text(flags: Iterable[str]) -> str:
+    """Before a knee result, for §3a signs that don't stop the knee questions (family violence;
+    a sign the person said is not happening now): where help is, in one or two lines."""
+    flags = set(flags)
+    parts = []
+    others = sorted(flags - {"family_violence"})
+    if others:
+        parts.append(
+            f"Earlier you told me about this: {_labels(others, RED_FLAG_LABELS)}. If it happens "
+            f"again, call {EMERGENCY_NUMBER} straight away."
+        )
+        if "suicide_risk" in others:
+            parts.append(f"Lifeline is there any time on {LIFELINE}.")
+    if "family_violence" in flags:
+        parts.append(f"If you're ever in danger, call {EMERGENCY_NUMBER}. {RESPECT} is there any time.")
+    return " ".join(parts)
 
 
 def red_flag_alert(flags: Iterable[str], acute: Iterable[str] = ()) -> str:

@@ -21,6 +21,7 @@ from bot.triage.parsing.age import parse_age, parse_injury_recent
 from bot.triage.parsing.booking import Contact, parse_contact, parse_name, parse_site
 from bot.triage.parsing.mileage import MileageChange, parse_training_changes, parse_weekly_change
 from bot.triage.parsing.pain_pattern import (
+    denies_injury,
     parse_downhill,
     parse_location,
     parse_onset,
@@ -34,6 +35,7 @@ from bot.triage.parsing.text import MAX_SCAN_CHARS, MILE_KM, is_skip, is_unsure,
 __all__ = [
     "MAX_SCAN_CHARS",
     "MILE_KM",
+    "denies_injury",
     "Contact",
     "MileageChange",
     "find_red_flags",

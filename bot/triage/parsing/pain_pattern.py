@@ -86,6 +86,19 @@ _INJURY_RE = rx(
     r"|collision|collided|crash|crashed|accident|kicked|bumped|rolled|pivot|pivoted|jarred)\b"
 )
 _SUDDEN_RE = rx(r"\b(?:sudden|suddenly|all of a sudden|out of nowhere|in one go)\b")
+# Training load said with injury-sounding verbs: "bumped my mileage from 30 to 45" is training.
+_LOAD_CHANGE_RE = rx(
+    r"\b(?:bump\w*|upp?ed|upping|ramp\w*|jack\w*|push\w*|increas\w*|knock\w*|crank\w*) (?:it )?(?:up )?"
+    r"(?:my |the |our )?(?:weekly )?(?:mileage|milage|distance|kms?|kilomet\w*|miles|volume|training|load"
+    r"|long runs?|k's|ks|running)\b"
+)
+
+
+def denies_injury(text: str | None) -> bool:
+    """ "No, I haven't injured it", "there was no injury": the answer rejects a question's
+    premise that there was an injury (so the Ottawa questions don't apply)."""
+    t = prep(text)
+    return bool(t) and bool(_NO_INJURY_RE.search(t)) and not _INJURY_RE.search(_NO_INJURY_RE.sub(" ", t))
 
 
 def parse_onset(text: str | None) -> str | None:
@@ -93,12 +106,14 @@ def parse_onset(text: str | None) -> str | None:
     t = prep(text)
     if not t:
         return None
+    more_load = bool(_LOAD_CHANGE_RE.search(t))
+    t = _LOAD_CHANGE_RE.sub(" ", t)
     no_injury = bool(_NO_INJURY_RE.search(t))
     injury_text = _NO_INJURY_RE.sub(" ", t)
     injury, _ = find(injury_text, _INJURY_RE)
     sudden, _ = find(injury_text, _SUDDEN_RE)
     gradual = bool(_GRADUAL_RE.search(t)) or no_injury
-    with_running = bool(_RUN_CONTEXT_RE.search(t))
+    with_running = bool(_RUN_CONTEXT_RE.search(t)) or more_load
     if (injury or sudden) and gradual:
         return None  # both stories told: ask again with buttons
     if injury:

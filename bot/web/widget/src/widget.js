@@ -14,8 +14,10 @@ const STARTERS = [
   { title: "Check my knee", payload: "Check my knee" },
   { title: "Talk to a person", payload: "Talk to a person" },
 ];
+// Shown before the person writes anything: the emergency number comes first, as on Telegram
+// (the assistant's own notice follows the first message).
 const INTRO =
-  "Hi! I'm the clinic's automated assistant for runners with knee pain. Tell me what's going on, or tap an option.";
+  "In an emergency call 000. Hi! I'm the clinic's automated assistant for runners with knee pain, not a clinician. Tell me what's going on, or tap an option.";
 // The assistant normally answers within a second or two; after this, stop showing "typing".
 const TYPING_GIVE_UP_MS = 45000;
 
