@@ -167,10 +167,14 @@ def _own_button_title(tracker: Tracker, text: str) -> bool:
     wanted = text.strip().casefold()
     if not wanted:
         return False
-    for event in reversed(tracker.events[:-1] if tracker.events else []):
+    passed_latest = False  # the person's latest message itself comes first, going back
+    for event in reversed(tracker.events or []):
         if event.get("event") == "user":
-            return False
-        if event.get("event") == "bot":
+            if passed_latest:
+                return False
+            passed_latest = True
+            continue
+        if passed_latest and event.get("event") == "bot":
             titles = {
                 str(b.get("title") or "").strip().casefold()
                 for b in (event.get("data") or {}).get("buttons") or []

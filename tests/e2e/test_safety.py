@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from bot.db.models import Triage
+from bot.db.session import make_engine, session_factory
 from bot.triage.parsing.red_flags import CONFIRM_QUESTIONS
 from tests.e2e.servers import Chat, Stack
 
@@ -49,3 +53,105 @@ def test_breathlessness_earlier_and_calf_swelling_later_is_an_emergency(stack: S
     chat.say("my calf is sore and swollen")
     assert "000" in chat.text
     assert chat.slot("triage_outcome") == "emergency"
+
+
+# --- issue 17: spec §3a, premises, questions first, the stored result follows the most urgent ---
+
+
+def stored_triages(stack: Stack, conversation_id: str) -> list[Triage]:
+    engine = make_engine(stack.database_url)
+    try:
+        with session_factory(engine)() as session:
+            return list(session.scalars(select(Triage).where(Triage.conversation_id == conversation_id)))
+    finally:
+        engine.dispose()
+
+
+def test_thoughts_of_suicide_as_the_first_message_get_the_numbers_first_and_a_person(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("I've been thinking about killing myself")
+    texts = [r.get("text") or "" for r in chat.replies]
+    alert = next(t for t in texts if "13 11 14" in t)
+    assert alert.startswith("If you're in danger right now, call 000")
+    assert "Talk to a person" in chat.buttons
+    assert "Where on your knee" not in chat.text and "Let's start" not in chat.text
+    [triage] = stored_triages(stack, chat.sender)
+    assert triage.outcome == "emergency" and triage.red_flags == ["suicide_risk"]
+
+
+def test_stroke_signs_mid_question_stop_the_knee_questions(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("my knee hurts on the outside when I run")
+    chat.say("my face is drooping and my left arm feels weak")
+    assert chat.text.startswith("Please call 000 now") or "Please call 000 now" in chat.text
+    assert "How did it start" not in chat.text
+    assert chat.slot("triage_outcome") == "emergency"
+    assert chat.slot("red_flags") == ["stroke_signs"]
+
+
+def test_family_violence_gets_its_own_words_and_the_knee_is_still_assessed(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("my knee hurts on the outside when I run")
+    chat.say("I'm scared of my husband, he hits me")
+    assert "1800 737 732" in chat.text
+    assert "How did it start" in chat.text and "didn't quite catch" not in chat.text
+    for answer in (
+        "Gradually, with running",
+        "None of these",
+        "yes, always at about 5 km",
+        "yes",
+        "yes",
+        "went from 30 to 45 km a week",
+        "None of these",
+        "None of these",
+        "Skip",
+    ):
+        chat.say(answer)
+    assert "ITBS" in chat.text and "1800RESPECT" in chat.text  # the knee result, after a reminder
+    [triage] = stored_triages(stack, chat.sender)
+    assert triage.outcome == "urgent_medical" and "family_violence" in triage.red_flags
+
+
+def test_no_injury_after_all_corrects_the_premise_instead_of_answering_can_you_walk(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("my knee hurts")
+    chat.say("outside")
+    chat.say("Suddenly, with an injury")
+    assert "last 7 days" in chat.text
+    chat.say("no, I haven't injured it")
+    assert "came on gradually" in chat.text and "Safety check" in chat.text
+    assert chat.slot("onset") == "gradual" and chat.slot("can_walk_four_steps") is None
+
+
+def test_a_question_as_the_first_message_is_answered_then_the_questions_start(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("is it ok to take ibuprofen?")
+    assert "ibuprofen" in chat.text and "pharmacist" in chat.text
+    assert "Where on your knee" in chat.text
+    chat = Chat(stack)
+    chat.say("will stretching my IT band make it longer?")
+    assert "can't make the IT band longer" in chat.text
+    assert chat.slot("requested_slot") is not None
+
+
+def test_a_later_more_urgent_flag_upgrades_the_one_stored_triage(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("my knee hurts on the outside when I run")
+    for answer in (
+        "Gradually, with running",
+        "None of these",
+        "Yes",
+        "Yes",
+        "Yes",
+        "Up more than 30%",
+        "None of these",
+        "None of these",
+        "Skip",
+    ):
+        chat.say(answer)
+    assert chat.slot("triage_outcome") == "book_running_assessment"
+    chat.say("by the way my chest feels tight and heavy right now")
+    assert "Please call 000 now" in chat.text
+    [triage] = stored_triages(stack, chat.sender)
+    assert triage.outcome == "emergency" and "cardiac_chest_pain" in triage.red_flags
+    assert triage.itbs_likelihood == "high"  # the knee findings stay for the physio

@@ -182,15 +182,16 @@ def user_texts(stack: Stack, conversation_id: str) -> list[str]:
     return [e.get("text") or "" for e in tracker_events(stack, conversation_id) if e["event"] == "user"]
 
 
-def answer_by_buttons(stack: Stack, person: Person, limit: int = 25) -> Triage:
-    """Taps through the questions until the triage is stored."""
+def answer_by_buttons(stack: Stack, person: Person, limit: int = 25, prefer: tuple[str, ...] = ()) -> Triage:
+    """Taps through the questions until the triage is stored (`prefer`: titles tapped first
+    whenever offered)."""
     for _ in range(limit):
         stored = rows(stack, Triage, person.conversation_id)
         if stored:
             return stored[0]
         choices = person.buttons
         assert choices, f"a question without buttons: {person.text}"
-        title = next((p for p in PREFERRED if p in choices), choices[0])
+        title = next((p for p in (*prefer, *PREFERRED) if p in choices), choices[0])
         person.press(title)
     raise AssertionError(f"no triage stored after {limit} answers; last: {person.text}")
 
@@ -223,6 +224,30 @@ def test_a_whole_triage_by_button_presses_is_stored_with_channel_telegram(
     assert all("parse_mode" not in c.params for c in standin.calls_to("sendMessage", person.chat_id))
     # "typing…" while the assistant thinks
     assert standin.calls_to("sendChatAction", person.chat_id)[0].params["action"] == "typing"
+
+
+@pytest.mark.parametrize(
+    ("story", "taps", "outcome"),
+    [
+        # issue 17: tapped answers were stored as urgent_medical although typing gave these
+        (
+            "general assessment",
+            ("Front / around the kneecap", "Catching, locking or giving way", "No"),
+            "general_assessment",
+        ),
+        ("GP review", ("Numbness, pins and needles or foot drop", "No"), "medical_review"),
+    ],
+)
+def test_stories_told_by_buttons_get_the_outcome_the_answers_give(
+    stack: Stack, standin: TelegramStandIn, bot: BotProcess, story: str, taps: tuple[str, ...], outcome: str
+) -> None:
+    person = Person(standin)
+    person.say("/start")
+    triage = answer_by_buttons(stack, person, prefer=taps)
+    assert triage.outcome == outcome, (story, triage.red_flags, person.text)
+    # the assistant's own button titles never raised a safety question of their own
+    asked = [m["text"] for m in standin.sent(person.chat_id) if "Quick safety check" in (m.get("text") or "")]
+    assert not asked, asked
 
 
 def test_a_whole_triage_in_free_text_then_a_booking(

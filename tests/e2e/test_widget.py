@@ -208,6 +208,8 @@ def test_demo_page_embeds_the_widget_without_inline_script(stack: Stack, page: P
 def test_full_triage_by_clicking_buttons_is_stored_with_channel_web(stack: Stack, page: Page) -> None:
     open_chat(page)
     expect(page.get_by_role("dialog")).to_be_visible()
+    # issue 17: the emergency number is on the first screen, before the visitor writes anything
+    expect(page.locator(".cc-from-bot .cc-text").first).to_contain_text("In an emergency call 000")
     expect(log(page)).to_be_visible()
     expect(page.get_by_role("button", name="Send")).to_be_visible()
     sid = drive(page, stack, click_an_answer)

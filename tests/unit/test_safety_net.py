@@ -105,3 +105,38 @@ def test_the_ask_action_does_not_repeat_a_question_just_asked() -> None:
         safety.ActionAskRedFlagConfirm(), tracker("why?", slots={"red_flag_query": {"flag": "locked_knee"}})
     )
     assert messages[0]["text"] == question
+
+
+def _after_buttons(text: str, titles: list[str]) -> Any:
+    t = tracker(text)
+    t.events = [
+        {"event": "user", "text": "earlier"},
+        {
+            "event": "bot",
+            "text": "Any of these as well?",
+            "data": {"buttons": [{"title": x, "payload": x} for x in titles]},
+        },
+        {"event": "user", "text": text},
+        {"event": "slot", "name": "requested_slot", "value": "other_symptoms"},
+    ]
+    return t
+
+
+def test_a_tapped_button_means_what_it_says_not_a_possible_red_flag() -> None:
+    # issue 17: "Catching, locking or giving way" (the §4 pointer) was asked about as a locked knee
+    messages, events = run(
+        SCREEN,
+        _after_buttons(
+            "Catching, locking or giving way", ["Catching, locking or giving way", "None of these"]
+        ),
+    )
+    assert not messages and "red_flag_query" not in slot_events(events)
+    # typed by itself, with no such button on screen, the words are still read
+    messages, _ = run(SCREEN, tracker("my knee keeps locking"))
+    assert messages and "stuck" in messages[0]["text"]
+
+
+def test_the_safety_checks_own_buttons_still_name_their_flags() -> None:
+    title = "Numbness, pins and needles or foot drop"
+    _, events = run(SCREEN, _after_buttons(title, [title, "None of these"]))
+    assert slot_events(events)["red_flags_reported"] == ["nerve_symptoms"]

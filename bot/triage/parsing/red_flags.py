@@ -716,7 +716,9 @@ def read_red_flags(text: str | None, earlier_signs: frozenset[str] = frozenset()
     if not t:
         return Findings(frozenset(), frozenset(), frozenset(), False)
     signs, unsure, negated = _detect(t)
-    doubtful = _second_opinion(t, signs)
+    # only a sign that routes by itself is second-guessed: a part of a two-part flag (puffed out,
+    # a fever) is kept for the conversation, where the other part may follow
+    doubtful = _second_opinion(t, {s for s in signs if flags_from_signs({s})})
     signs -= doubtful
     # a weak reading the net also finds implausible ("locked in my race entry") is dropped,
     # unless the words tie it to the body ("my knee locked up")
