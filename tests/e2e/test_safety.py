@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import Triage
@@ -155,3 +156,31 @@ def test_a_later_more_urgent_flag_upgrades_the_one_stored_triage(stack: Stack) -
     [triage] = stored_triages(stack, chat.sender)
     assert triage.outcome == "emergency" and "cardiac_chest_pain" in triage.red_flags
     assert triage.itbs_likelihood == "high"  # the knee findings stay for the physio
+
+
+OUTSIDE_THE_KNEE = [
+    ("cardiac_chest_pain", "my chest feels tight and heavy and it's going into my left arm", "000"),
+    ("stroke_signs", "my face is drooping on one side and my speech is slurred", "000"),
+    ("heat_illness", "after the hot run I'm confused and I've stopped sweating", "000"),
+    ("anaphylaxis", "got stung by a bee and my throat is tight and my lips are swelling", "000"),
+    ("thunderclap_headache", "a sudden headache, the worst I've ever had, came on in seconds", "000"),
+    ("cauda_equina", "sciatica with numbness around my bum and I can't pee properly", "emergency department"),
+    ("suicide_risk", "honestly there's no point going on anymore, I want to end my life", "13 11 14"),
+    ("collapse_or_syncope", "I fainted at the finish line of parkrun this morning, feel ok now", "GP today"),
+    ("family_violence", "my partner hits me when he drinks and I'm scared to go home", "1800 737 732"),
+]
+
+
+@pytest.mark.parametrize(
+    ("flag", "text", "number"), OUTSIDE_THE_KNEE, ids=[f for f, _, _ in OUTSIDE_THE_KNEE]
+)
+def test_every_sign_outside_the_knee_first_and_mid_question(
+    stack: Stack, flag: str, text: str, number: str
+) -> None:
+    first = Chat(stack)
+    first.say(text)
+    assert number in first.text and flag in first.slot("red_flags_reported")
+    mid = Chat(stack)
+    mid.say("my knee hurts on the outside when I run")
+    mid.say(text)
+    assert number in mid.text and flag in mid.slot("red_flags_reported")

@@ -111,7 +111,7 @@ _SUDDEN_RE = rx(
     r"\b(?:sudden\w*|all of a sudden|out of nowhere|just now|came on fast|within (?:seconds|minutes))\b"
 )
 _HEAT_CONTEXT_RE = rx(
-    r"\b(?:heat|hot (?:day|weather|morning|afternoon|sun|conditions|race)|humid\w*|in the sun|full sun|sun ?stroke|no shade"
+    r"\b(?:heat|hot (?:day|weather|morning|afternoon|sun|conditions|race|run|runs|session|parkrun|one)|humid\w*|in the sun|full sun|sun ?stroke|no shade"
     r"|heat ?stroke|heatwave|scorch\w*|3[0-9] ?(?:degrees|°|c\b)|4[0-9] ?(?:degrees|°|c\b)|boiling|sweltering|stinking hot)\b"
 )
 _HEAT_SIGN_RE = rx(
