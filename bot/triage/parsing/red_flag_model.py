@@ -38,6 +38,7 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -263,8 +264,10 @@ def _load_or_fit() -> SignNet:
 def reset() -> None:
     global _net
     _net = None
+    _read.cache_clear()
 
 
+@lru_cache(maxsize=256)  # the rules' second opinion and the suspicion read the same message
 def _read(t: str) -> tuple[np.ndarray, np.ndarray] | None:
     text = affirmed_text(t)
     if len(text.split()) < MIN_WORDS:
