@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from bot.triage.parsing.negation import Reader
+from bot.triage.parsing.negation import Reader, best_state, blank
 from bot.triage.parsing.text import rx
 
 SIGNS = (
@@ -218,20 +218,6 @@ _VIOLENCE_FIGURATIVE_RE = rx(
 )
 
 
-def _blank(pattern: re.Pattern[str], t: str) -> str:
-    """`t` with `pattern`'s matches blanked out, same length (negation spans still line up)."""
-    return pattern.sub(lambda m: " " * len(m.group(0)), t)
-
-
-def _best(r: Reader, pattern: re.Pattern[str], text: str) -> str | None:
-    """ "affirmed" beats "unsure" beats "negated"; None when `pattern` is not in `text`."""
-    states = {state for _, state in r.matches(pattern, text)}
-    for state in ("affirmed", "unsure", "negated"):
-        if state in states:
-            return state
-    return None
-
-
 def detect(t: str, r: Reader | None = None) -> tuple[set[str], set[str]]:
     """(affirmed signs, unsure signs) of spec §3a in the normalised message `t`."""
     masked = t  # background clauses are already blanked (red_flags._detect)
@@ -245,11 +231,11 @@ def detect(t: str, r: Reader | None = None) -> tuple[set[str], set[str]]:
         elif state == "unsure":
             unsure.add(name)
 
-    add("chest", _best(r, _CHEST_PAIN_RE, _blank(_CHEST_FIGURATIVE_RE, masked)))
+    add("chest", best_state(r, _CHEST_PAIN_RE, blank(_CHEST_FIGURATIVE_RE, masked)))
 
     # fainting during or after exercise, or palpitations with near-fainting (spec §3a)
-    faint_text = _blank(_SYNCOPE_FIGURATIVE_RE, masked)
-    faint = _best(r, _SYNCOPE_RE, faint_text)
+    faint_text = blank(_SYNCOPE_FIGURATIVE_RE, masked)
+    faint = best_state(r, _SYNCOPE_RE, faint_text)
     palpitations = r.any(_PALPITATION_RE)
     faint_sentence = next((s for s in re.split(r"[.;!?\n]+", faint_text) if _SYNCOPE_RE.search(s)), "")
     exercise = bool(_EXERCISE_RE.search(faint_sentence))
@@ -263,10 +249,10 @@ def detect(t: str, r: Reader | None = None) -> tuple[set[str], set[str]]:
         unsure.add("syncope")  # a faint with no exercise named, or hedged: ask
     elif palpitations == "affirmed" and r.any(_DIZZY_RE) == "affirmed":
         signs.add("syncope")
-    if "syncope" in signs and _NOW_RE.search(_blank(_FINE_NOW_RE, masked)):
+    if "syncope" in signs and _NOW_RE.search(blank(_FINE_NOW_RE, masked)):
         signs.add("syncope_now")
 
-    add("stroke", _best(r, _STROKE_RE, _blank(_STROKE_OTHERS_RE, masked)))
+    add("stroke", best_state(r, _STROKE_RE, blank(_STROKE_OTHERS_RE, masked)))
     if "stroke" not in signs and r.any(_ONE_LEG_WEAK_RE) == "affirmed" and _SUDDEN_RE.search(masked):
         unsure.add("stroke")
 
@@ -314,7 +300,7 @@ def detect(t: str, r: Reader | None = None) -> tuple[set[str], set[str]]:
     elif bladder == "unsure":
         unsure.add("cauda_equina")
 
-    suicide = _best(r, _SUICIDE_RE, _blank(_SUICIDE_FIGURATIVE_RE, masked))
+    suicide = best_state(r, _SUICIDE_RE, blank(_SUICIDE_FIGURATIVE_RE, masked))
     if suicide == "affirmed" and _JOKE_RE.search(masked):
         suicide = "unsure"  # "lol I'll kill myself": asked gently, never brushed off
     add("suicide", suicide)
@@ -324,7 +310,7 @@ def detect(t: str, r: Reader | None = None) -> tuple[set[str], set[str]]:
         and not re.search(r"\bcan't (?:go on|keep) running\b", masked)
     ):
         unsure.add("suicide")
-    add("family_violence", _best(r, _FAMILY_VIOLENCE_RE, _blank(_VIOLENCE_FIGURATIVE_RE, masked)))
+    add("family_violence", best_state(r, _FAMILY_VIOLENCE_RE, blank(_VIOLENCE_FIGURATIVE_RE, masked)))
 
     unsure -= signs
     return signs, unsure

@@ -50,7 +50,7 @@ _PSEUDO_NEG_RE = rx(
 )
 _UNSURE_TRIGGER_RE = rx(
     # "maybe 70°", "probably 3 days ago": a hedged number is an estimate, not a doubt about the sign
-    r"\b(?:not (?:sure|certain)|unsure|maybe|might|possibly|perhaps|i think|think so|probably"
+    r"\b(?:not (?:sure|certain)|unsure|maybe|might|possibly|perhaps|i think(?! (?:about|of))|think so|probably"
     r"|i guess|could be|dunno|not really sure|idk)\b(?! (?:about |around )?\d)"
 )
 
@@ -171,3 +171,18 @@ class Reader:
             if s in states:
                 return s
         return None
+
+
+def blank(pattern: re.Pattern[str], t: str) -> str:
+    """`t` with `pattern`'s matches blanked out, same length (negation spans still line up)."""
+    return pattern.sub(lambda m: " " * len(m.group(0)), t)
+
+
+def best_state(r: Reader, pattern: re.Pattern[str], text: str) -> str | None:
+    """ "affirmed" beats "unsure" beats "negated"; None when `pattern` is not in `text` (a
+    same-length variant of the reader's message, e.g. with figures of speech blanked)."""
+    states = {state for _, state in r.matches(pattern, text)}
+    for state in ("affirmed", "unsure", "negated"):
+        if state in states:
+            return state
+    return None

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from bot.triage.parsing import emergencies
 from bot.triage.parsing.background import blank_background
-from bot.triage.parsing.negation import HARD_BREAK_RE, Reader
+from bot.triage.parsing.negation import HARD_BREAK_RE, Reader, best_state, blank
 from bot.triage.parsing.red_flag_model import sign_probabilities, suspected_signs
 from bot.triage.parsing.text import is_none_answer, prep, rx
 
@@ -407,20 +407,6 @@ def _body_sign(r: Reader, body: re.Pattern[str], symptom: re.Pattern[str]) -> st
     return best
 
 
-def _blank(pattern: re.Pattern[str], t: str) -> str:
-    """`t` with `pattern`'s matches blanked out, same length (negation spans still line up)."""
-    return pattern.sub(lambda m: " " * len(m.group(0)), t)
-
-
-def _state(r: Reader, pattern: re.Pattern[str], text: str) -> str | None:
-    """ "affirmed" beats "unsure" beats "negated"; None when `pattern` is not in `text`."""
-    states = {state for _, state in r.matches(pattern, text)}
-    for state in ("affirmed", "unsure", "negated"):
-        if state in states:
-            return state
-    return None
-
-
 def _detect(t: str) -> tuple[set[str], set[str], bool]:
     """(affirmed signs, unsure signs, negated wording seen)."""
     t = blank_background(t)  # someone else's, long past, checked and cleared (same length)
@@ -456,7 +442,7 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
 
     # Inflammation words that belong to the calf or leg, the weather or ITBS's burning pain don't
     # count for the knee; the rest count when a knee word is near (or the message is short).
-    knee_t = _blank(_NOT_KNEE_HEAT_RE, _CALF_BODY_RE.sub(lambda m: "#" * len(m.group(0)), t))
+    knee_t = blank(_NOT_KNEE_HEAT_RE, _CALF_BODY_RE.sub(lambda m: "#" * len(m.group(0)), t))
     knee_words = [m.start() for m in _KNEE_WORD_RE.finditer(t)]
     short = len(t.split()) <= 12
     for pattern_name, pattern in (
@@ -495,10 +481,10 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
     ):
         unsure.add("fast")  # swelling after an injury, no time given: ask whether within hours
 
-    add("nerve", _state(r, _NERVE_RE, _blank(_NERVE_ELSEWHERE_RE, t)))
+    add("nerve", best_state(r, _NERVE_RE, blank(_NERVE_ELSEWHERE_RE, t)))
 
     night = None
-    for m, state in r.matches(_NIGHT_RE, _blank(_NIGHT_RUN_RE, t)):
+    for m, state in r.matches(_NIGHT_RE, blank(_NIGHT_RUN_RE, t)):
         window = t[max(0, m.start() - 50) : m.start()]
         clause = re.split(r"[.;!?,]|\bbut\b|\bfine\b|\bok\b|\beases?\b|\bsettles?\b|\bbetter\b", window)[-1]
         if _PAIN_WORD_RE.search(clause) or re.search(
@@ -531,7 +517,7 @@ def _detect(t: str) -> tuple[set[str], set[str], bool]:
         unsure.add("night")
 
     # Ottawa from a message: an injury, recent, and cannot walk / bend (or aged 55+).
-    injury = _state(r, _INJURY_RE, _blank(_LOAD_CHANGE_RE, t)) == "affirmed"
+    injury = best_state(r, _INJURY_RE, blank(_LOAD_CHANGE_RE, t)) == "affirmed"
     cant = r.any(_CANT_WALK_RE) == "affirmed"
     old = any(int(next(g for g in m.groups() if g)) >= 55 for m in _AGE_RE.finditer(t))
     if injury and (cant or old):
@@ -688,9 +674,14 @@ _ANCHORED_RE = {
 }
 
 
+# Readings never dropped on the net's word: a gentle question costs little, a miss costs a life.
+_NEVER_DROPPED = frozenset({"suicide", "family_violence"})
+
+
 def _anchored(t: str) -> set[str]:
-    """Weak readings tied to the body in so many words: asked about whatever the net thinks."""
-    return {sign for sign, pattern in _ANCHORED_RE.items() if pattern.search(t)}
+    """Weak readings tied to the body in so many words, and those never dropped: asked about
+    whatever the net thinks."""
+    return {sign for sign, pattern in _ANCHORED_RE.items() if pattern.search(t)} | _NEVER_DROPPED
 
 
 def _second_opinion(t: str, signs: set[str], below: float = VETO_BELOW) -> set[str]:
