@@ -42,6 +42,13 @@ logger = logging.getLogger(__name__)
 
 CONFIRM_SLOT = "red_flag_confirm"
 YES_NO_BUTTONS = ("Yes", "No")
+# Form questions that are themselves the check for a flag (spec §3, Ottawa knee rules).
+_OTTAWA = frozenset({"ottawa_xray_criteria"})
+FORM_QUESTION_FLAGS: dict[str | None, frozenset[str]] = {
+    "injury_recent": _OTTAWA,
+    "can_walk_four_steps": _OTTAWA,
+    "can_bend_90": _OTTAWA,
+}
 MAX_UNCLEAR_REPLIES = 1  # then the sign counts as present: safety first
 
 _settings = get_settings()
@@ -146,6 +153,9 @@ class ActionScreenRedFlags(Action):
             events += await _upgrade_stored_result(tracker, reported | new, signs)
 
         known = reported | new
+        # the form's own question is the check ("can you take four steps?" answered "no, I can't
+        # put weight on it"): its answer decides, a second question on top would ask it twice
+        known |= FORM_QUESTION_FLAGS.get(tracker.get_slot("requested_slot"), frozenset())
         to_ask = [f for f in sort_red_flags(findings.uncertain) if f not in known]
         if to_ask and still_open is None and not _covered(to_ask[0], known):
             flag = to_ask[0]  # the most urgent one: one question, not a questionnaire

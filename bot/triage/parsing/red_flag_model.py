@@ -10,7 +10,11 @@ spec §3 and §3a ("calf", "breath", "chest", "syncope", "suicide", …; `SIGN_L
   shorthand included.
 
 Trained on `red_flag_signs*.tsv` (standard English; casual, SMS and non-native; clinical notes,
-older people, carers and rambling), written apart from the evaluation corpora in tests/corpus/.
+older people, carers and rambling), written apart from the evaluation corpora in tests/corpus/,
+and on everything else people say to the assistant: every NLU example in data/nlu/ outside
+`report_red_flag` in which the rules read no sign is a negative ("I'm done here", "I want a
+human", "my knee hurts"). Without them the net only knew knee stories, and the everyday lines
+of a conversation landed near whichever sign they happened to resemble.
 Negation is the rules' job: the clauses a negation covers are removed before the net reads a
 message (`negation.py`), so "no swelling, no numbness" leaves nothing to read. A long message is
 read as a whole and clause by clause, so a sign buried in the middle of a ramble is not averaged
@@ -52,6 +56,9 @@ logger = logging.getLogger(__name__)
 TRAINING_DIR = Path(__file__).parent
 TRAINING_GLOB = "red_flag_signs*.tsv"  # standard English, casual/SMS/non-native, notes/carers/rambling
 CACHE_DIR = Path(__file__).resolve().parents[3] / "models" / "red_flag_net"
+NLU_DIR = Path(__file__).resolve().parents[3] / "data" / "nlu"
+NLU_SIGN_INTENTS = frozenset({"report_red_flag"})  # may name a sign in any words: never a negative
+_ANNOTATION_RE = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 NONE = "none"
 SIGN_LABELS: tuple[str, ...] = (
     "calf",
@@ -88,6 +95,30 @@ def training_files() -> list[Path]:
     return sorted(TRAINING_DIR.glob(TRAINING_GLOB))
 
 
+def nlu_files() -> list[Path]:
+    return sorted(NLU_DIR.glob("*.yml")) if NLU_DIR.is_dir() else []
+
+
+def nlu_negatives() -> list[str]:
+    """The assistant's own NLU examples that name no sign: the everyday lines of a chat."""
+    import yaml
+
+    from bot.triage.parsing.red_flags import _detect  # the rules (they import this module)
+    from bot.triage.parsing.text import prep
+
+    negatives: list[str] = []
+    for path in nlu_files():
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if "intent" not in item or item["intent"] in NLU_SIGN_INTENTS:
+                continue
+            for line in str(item.get("examples", "")).splitlines():
+                text = _ANNOTATION_RE.sub(r"\1", line.strip().removeprefix("- ").strip())
+                signs, unsure, _ = _detect(prep(text))
+                if text and not signs and not unsure:
+                    negatives.append(text)
+    return negatives
+
+
 def training_examples(paths: list[Path] | None = None) -> tuple[list[str], list[frozenset[str]]]:
     texts: list[str] = []
     labels: list[frozenset[str]] = []
@@ -102,6 +133,10 @@ def training_examples(paths: list[Path] | None = None) -> tuple[list[str], list[
                 raise ValueError(f"{path.name}: unknown sign {sorted(unknown)}")
             texts.append(text)
             labels.append(signs)
+    if paths is None:
+        negatives = nlu_negatives()
+        texts.extend(negatives)
+        labels.extend([frozenset()] * len(negatives))
     return texts, labels
 
 
@@ -214,9 +249,9 @@ def fit(texts: list[str], labels: list[frozenset[str]], with_embeddings: bool) -
 
 def _inputs_key(with_embeddings: bool) -> str:
     digest = hashlib.sha256()
-    for path in training_files():
+    # the rules choose the NLU negatives: every module of the parser is an input
+    for path in [*training_files(), *nlu_files(), *sorted(Path(__file__).parent.glob("*.py"))]:
         digest.update(path.read_bytes())
-    digest.update(Path(__file__).read_bytes())
     digest.update(json.dumps([VERSION, with_embeddings, SIGN_LABELS]).encode())
     return digest.hexdigest()[:16]
 
