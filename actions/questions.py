@@ -218,6 +218,8 @@ BOOKING_QUESTIONS: dict[str, Question] = {
 }
 
 ALL_QUESTIONS: dict[str, Question] = {**TRIAGE_QUESTIONS, **BOOKING_QUESTIONS}
+# The Ottawa knee rules asked as form questions (spec §3): they are the check for that flag.
+OTTAWA_QUESTIONS = ("can_walk_four_steps", "can_bend_90")
 
 
 def noted_text(answers: dict[str, object]) -> str:

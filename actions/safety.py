@@ -26,7 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import wording
 from actions.ask import buttons
 from actions.failures import reports_failures
-from actions.questions import ALL_QUESTIONS
+from actions.questions import ALL_QUESTIONS, OTTAWA_QUESTIONS
 from actions.slots import answers_from_slots
 from bot.db.repository import upgrade_triage
 from bot.db.session import run_in_session
@@ -43,12 +43,9 @@ logger = logging.getLogger(__name__)
 CONFIRM_SLOT = "red_flag_confirm"
 YES_NO_BUTTONS = ("Yes", "No")
 # Form questions that are themselves the check for a flag (spec §3, Ottawa knee rules).
-_OTTAWA = frozenset({"ottawa_xray_criteria"})
-FORM_QUESTION_FLAGS: dict[str | None, frozenset[str]] = {
-    "injury_recent": _OTTAWA,
-    "can_walk_four_steps": _OTTAWA,
-    "can_bend_90": _OTTAWA,
-}
+FORM_QUESTION_FLAGS: dict[str | None, frozenset[str]] = dict.fromkeys(
+    ("injury_recent", *OTTAWA_QUESTIONS), frozenset({"ottawa_xray_criteria"})
+)
 MAX_UNCLEAR_REPLIES = 1  # then the sign counts as present: safety first
 
 _settings = get_settings()

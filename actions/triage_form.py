@@ -20,7 +20,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions import wording
 from actions.ask import EXACT_AGE, MOVED_ON
 from actions.failures import reports_failures
-from actions.questions import TRIAGE_QUESTIONS, noted_text
+from actions.questions import OTTAWA_QUESTIONS, TRIAGE_QUESTIONS, noted_text
 from actions.safety import CONFIRM_SLOT, alerted_this_turn, confirm_pending, continuing_flags
 from actions.slots import DECREASED, NONE_OF_THESE, SKIPPED, UNSURE, answers_from_slots, ignores_cleared_slots
 from bot.triage import parsing
@@ -37,7 +37,6 @@ _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(km|k|kms|kilomet\w*|mi|miles?)?\b", re
 MILES_TO_KM = 1.609
 
 # Asked only after a recent (or not-sure-when) injury: the Ottawa knee rules' chat items.
-OTTAWA_QUESTIONS = ("can_walk_four_steps", "can_bend_90")
 
 
 def _text(tracker: Tracker) -> str:
