@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
@@ -280,7 +281,11 @@ def test_soak_200_patients_no_errors_every_triage_stored_once(scaled: Cluster) -
     rng = random.Random(12)
     patients = [clinic_patient(rng, prefix=f"soak{uuid.uuid4().hex[:4]}") for _ in range(SOAK_PATIENTS)]
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    result = asyncio.run(run_load(scaled.rasa_url, patients, SOAK_CONCURRENCY, SOAK_GUARD_SECONDS))
+    # In its own thread: a browser test's Playwright (sync API) leaves an event loop marked as
+    # running on this one, and asyncio.run refuses to start inside it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        load = pool.submit(asyncio.run, run_load(scaled.rasa_url, patients, SOAK_CONCURRENCY, SOAK_GUARD_SECONDS))
+        result = load.result()
     print(f"soak: {len(result.samples)} messages in {result.elapsed_s:.0f} s, {result.throughput:.1f} msg/s")
     assert not result.errors, f"{result.errors[:5]}\n{problems_logged_since(scaled, started)}"
     assert len(result.finished) == SOAK_PATIENTS

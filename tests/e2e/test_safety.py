@@ -25,7 +25,8 @@ def test_an_uncertain_sign_gets_one_yes_no_question_and_a_yes_routes(stack: Stac
 
 def test_a_no_to_the_check_carries_on_with_the_questions(stack: Stack) -> None:
     chat = Chat(stack)
-    chat.say("my calf was a bit tight after parkrun, but it's the outside of my knee that hurts")
+    # One calf heavy after a flight is worth one question (a tight calf after parkrun is not).
+    chat.say("my left calf has felt a bit heavy and full since the flight home, but it's the outside of my knee that hurts")
     assert CONFIRM_QUESTIONS["calf_dvt_signs"] in chat.text
     chat.say("No")
     assert "reassuring" in chat.text and "How did it start" in chat.text
