@@ -16,6 +16,7 @@ no round-trip:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -34,7 +35,7 @@ from bot.settings import get_settings
 from bot.triage.content import red_flag_alert
 from bot.triage.engine import OUTSIDE_KNEE_FLAGS, RED_FLAG_ROUTES, assess, sort_red_flags
 from bot.triage.parsing import embeddings, is_unsure, parse_yes_no
-from bot.triage.parsing.red_flag_model import model
+from bot.triage.parsing.red_flag_model import NetUnavailable, model
 from bot.triage.parsing.red_flags import CONFIRM_QUESTIONS, acute_flags, read_red_flags
 from bot.triage.parsing.text import prep, rx
 
@@ -50,7 +51,10 @@ MAX_UNCLEAR_REPLIES = 1  # then the sign counts as present: safety first
 
 _settings = get_settings()
 embeddings.configure(_settings.safety_embeddings, _settings.safety_embedding_threads)
-model()  # loaded (or fitted once and cached) when the action server starts, not on a first message
+# Loaded (or fitted once and cached) when the action server starts, not on a first message; if it
+# cannot be, the rules run alone and /health/safety-net (actions/server.py) says so.
+with contextlib.suppress(NetUnavailable):
+    model()
 
 
 def confirm_question(flag: str) -> str:

@@ -137,7 +137,7 @@ class Cluster:
         for i, port in enumerate(self.action_ports, 1):
             self.processes[f"actions-{i}"] = Process(
                 f"actions-{i}",
-                [str(VENV_APP / "bin/python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+                [str(VENV_APP / "bin/python"), "-m", "actions.server", "--actions", "actions", "--port", str(port)],
                 f"http://127.0.0.1:{port}/health",
             )
         for i, port in enumerate(self.rasa_ports, 1):

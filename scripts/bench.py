@@ -207,7 +207,7 @@ def start_default(workdir: Path, env_overrides: dict[str, str] | None = None) ->
     upgrade(env["DATABASE_URL"])
     actions = spawn(
         "actions",
-        [str(VENV_APP / "bin/python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        [str(VENV_APP / "bin/python"), "-m", "actions.server", "--actions", "actions", "--port", str(action_port)],
         env,
         workdir,
         f"http://127.0.0.1:{action_port}/health",

@@ -40,7 +40,7 @@ if healthy; then
 else
     mkdir -p var/log
     echo "chat: starting the action server on port $ACTION_PORT (log: var/log/chat-actions.log)…"
-    "$VENV_APP/bin/python" -m rasa_sdk --actions actions --port "$ACTION_PORT" >var/log/chat-actions.log 2>&1 &
+    "$VENV_APP/bin/python" -m actions.server --actions actions --port "$ACTION_PORT" >var/log/chat-actions.log 2>&1 &
     ACTIONS_PID=$!
     for _ in $(seq 1 60); do
         healthy && break

@@ -131,6 +131,7 @@ def upgrade_triage(
     flags = _str_list("red_flags", _field(result, "red_flags"))
     merged = sorted(set(triage.red_flags or []) | set(flags))
     more_urgent = _ROUTE_RANK.get(outcome, 9) < _ROUTE_RANK.get(triage.outcome, 9)
+    previous = triage.outcome
     if more_urgent:
         logger.warning(
             "triage %s upgraded from %s to %s by a later red flag", triage.id, triage.outcome, outcome
@@ -139,8 +140,44 @@ def upgrade_triage(
     if more_urgent or answers or merged != sorted(triage.red_flags or []):
         triage.red_flags = merged
         triage.reasons = _str_list("reasons", _field(result, "reasons"))
+    if more_urgent:
+        _tell_reception_of_upgrade(session, triage, previous, outcome)
     session.flush()
     return triage
+
+
+# Who the follow-up history names when the assistant itself changed a handoff.
+ASSISTANT = "assistant"
+UPGRADE_NOTE = "More urgent now: a red flag named later in the chat changed the route from {old} to {new}."
+
+
+def _tell_reception_of_upgrade(session: Session, triage: Triage, old: str, new: str) -> None:
+    """Every handoff of this conversation gets a history line, and its staff notification is
+    released so staff hear of the new route too (the queue already orders by the triage's outcome)."""
+    handoffs = session.scalars(
+        select(Handoff).where(
+            or_(Handoff.triage_id == triage.id, Handoff.conversation_id == triage.conversation_id)
+        )
+    ).all()
+    for handoff in handoffs:
+        session.add(
+            HandoffStatusChange(
+                handoff_id=handoff.id,
+                changed_by=ASSISTANT,
+                from_status=handoff.status,
+                to_status=handoff.status,
+                note=UPGRADE_NOTE.format(old=old.replace("_", " "), new=new.replace("_", " ")),
+            )
+        )
+        handoff.staff_notified_at = None
+
+
+def upgraded_by_assistant(handoff: Handoff) -> bool:
+    """True when the assistant has raised this handoff's route since it was created."""
+    return any(
+        change.changed_by == ASSISTANT and change.note.startswith("More urgent now")
+        for change in handoff.history
+    )
 
 
 def latest_triage(session: Session, conversation_id: str) -> Triage | None:

@@ -86,7 +86,7 @@ class Stack:
             [
                 str(VENV_APP / "bin" / "python"),
                 "-m",
-                "rasa_sdk",
+                "actions.server",
                 "--actions",
                 "actions",
                 "--port",

@@ -284,7 +284,9 @@ def test_soak_200_patients_no_errors_every_triage_stored_once(scaled: Cluster) -
     # In its own thread: a browser test's Playwright (sync API) leaves an event loop marked as
     # running on this one, and asyncio.run refuses to start inside it.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        load = pool.submit(asyncio.run, run_load(scaled.rasa_url, patients, SOAK_CONCURRENCY, SOAK_GUARD_SECONDS))
+        load = pool.submit(
+            asyncio.run, run_load(scaled.rasa_url, patients, SOAK_CONCURRENCY, SOAK_GUARD_SECONDS)
+        )
         result = load.result()
     print(f"soak: {len(result.samples)} messages in {result.elapsed_s:.0f} s, {result.throughput:.1f} msg/s")
     assert not result.errors, f"{result.errors[:5]}\n{problems_logged_since(scaled, started)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from bot.db.models import Triage
@@ -26,7 +27,9 @@ def test_an_uncertain_sign_gets_one_yes_no_question_and_a_yes_routes(stack: Stac
 def test_a_no_to_the_check_carries_on_with_the_questions(stack: Stack) -> None:
     chat = Chat(stack)
     # One calf heavy after a flight is worth one question (a tight calf after parkrun is not).
-    chat.say("my left calf has felt a bit heavy and full since the flight home, but it's the outside of my knee that hurts")
+    chat.say(
+        "my left calf has felt a bit heavy and full since the flight home, but it's the outside of my knee that hurts"
+    )
     assert CONFIRM_QUESTIONS["calf_dvt_signs"] in chat.text
     chat.say("No")
     assert "reassuring" in chat.text and "How did it start" in chat.text
@@ -185,3 +188,8 @@ def test_every_sign_outside_the_knee_first_and_mid_question(
     mid.say("my knee hurts on the outside when I run")
     mid.say(text)
     assert number in mid.text and flag in mid.slot("red_flags_reported")
+
+
+def test_the_action_server_says_what_the_safety_net_runs_on(stack: Stack) -> None:
+    state = requests.get(f"http://127.0.0.1:{stack.action_port}/health/safety-net", timeout=10).json()
+    assert state == {"status": "up", "net": "meaning + words", "embeddings": "up"}

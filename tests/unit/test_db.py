@@ -699,6 +699,42 @@ def test_follow_up_history_keeps_who_when_from_to_and_note(db_session):
         set_handoff_status(db_session, handoff.reference_code, "booked", changed_by=" ")
 
 
+def test_a_later_red_flag_raises_the_handoff_and_tells_staff_again(db_session):
+    """Booked for a running assessment, then a swollen calf: reception's history says so, and the
+    staff notification is sent again with the new route, headed as more urgent."""
+    from bot.settings import get_settings
+    from bot.web.reception import notify
+
+    triage = _triage(db_session, "conv-a")
+    handoff = _handoff(db_session, "conv-a", triage_id=triage.id)
+    assert repository.claim_staff_notification(db_session, handoff.id)
+    db_session.commit()
+    db_session.refresh(handoff)
+    assert notify.message_text(handoff, get_settings()).startswith("New handoff")
+
+    later = FakeResult(outcome="urgent_medical", red_flags=("calf_dvt_signs",), reasons=("A swollen calf.",))
+    repository.upgrade_triage(db_session, triage_id=triage.id, conversation_id="conv-a", result=later)
+    db_session.commit()
+    db_session.refresh(handoff)
+    assert handoff.staff_notified_at is None  # the poller announces it again
+    [line] = repository.handoff_history(db_session, handoff)
+    assert (line.changed_by, line.from_status, line.to_status) == ("assistant", "new", "new")
+    assert "book running assessment to urgent medical" in line.note
+    text = notify.message_text(handoff, get_settings())
+    assert text.startswith(f"More urgent now: {handoff.reference_code}") and "Sam" not in text
+
+    # the same route again, or a less urgent one, changes nothing for reception
+    assert repository.claim_staff_notification(db_session, handoff.id)
+    repository.upgrade_triage(db_session, triage_id=triage.id, conversation_id="conv-a", result=later)
+    repository.upgrade_triage(
+        db_session, triage_id=triage.id, conversation_id="conv-a", result=FakeResult(outcome="medical_review")
+    )
+    db_session.commit()
+    db_session.refresh(handoff)
+    assert handoff.staff_notified_at is not None
+    assert len(repository.handoff_history(db_session, handoff)) == 1
+
+
 def test_delete_my_data_removes_the_follow_up_history_too(db_engine):
     with session_scope(db_engine) as session:
         code = _handoff(session, "conv-me").reference_code

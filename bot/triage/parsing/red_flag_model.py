@@ -260,15 +260,33 @@ _net: SignNet | None = None
 _net_lock = threading.Lock()
 
 
+class NetUnavailable(RuntimeError):
+    """The net could not be loaded or fitted: the rules read every message alone."""
+
+
+_net_error: str | None = None  # why the net is unavailable in this process (not retried)
+
+
 def model() -> SignNet:
     """The fitted net, from the cache in models/ when its inputs are unchanged."""
-    global _net
+    global _net, _net_error
     if _net is not None:
         return _net
     with _net_lock:
+        if _net is None and _net_error is None:
+            try:
+                _net = _load_or_fit()
+            except Exception as error:  # never take the rules down with it
+                _net_error = f"{type(error).__name__}: {error}"[:300]
+                logger.error("red-flag net unavailable, the rules read alone: %s", _net_error)
         if _net is None:
-            _net = _load_or_fit()
+            raise NetUnavailable(_net_error or "not loaded")
     return _net
+
+
+def unavailable_reason() -> str | None:
+    """Why the net could not be loaded (None: it is loaded, or not tried yet)."""
+    return _net_error
 
 
 def _load_or_fit() -> SignNet:
@@ -297,8 +315,8 @@ def _load_or_fit() -> SignNet:
 
 
 def reset() -> None:
-    global _net
-    _net = None
+    global _net, _net_error
+    _net, _net_error = None, None
     _read.cache_clear()
 
 
@@ -307,7 +325,11 @@ def _read(t: str) -> tuple[np.ndarray, np.ndarray] | None:
     text = affirmed_text(t)
     if len(text.split()) < MIN_WORDS:
         return None
-    suspicion, meaning = model().read(pieces(text))
+    try:
+        net = model()
+    except NetUnavailable:
+        return None  # the rules' readings stand alone (the health check says so)
+    suspicion, meaning = net.read(pieces(text))
     return suspicion.max(axis=0), meaning.max(axis=0)
 
 

@@ -13,6 +13,7 @@ import logging
 import httpx
 
 from bot.db.models import Handoff
+from bot.db.repository import upgraded_by_assistant
 from bot.settings import Settings
 from bot.web.reception.labels import SITE_LABELS, outcome_label
 
@@ -34,7 +35,9 @@ def message_text(handoff: Handoff, settings: Settings) -> str:
     outcome = handoff.triage.outcome if handoff.triage is not None else None
     site = SITE_LABELS.get(handoff.site or "", "no preference")
     link = f"{settings.web_public_url.rstrip('/')}/reception/handoffs/{handoff.reference_code}"
-    return f"New handoff {handoff.reference_code}\nSite: {site}\nOutcome: {outcome_label(outcome)}\n{link}"
+    # Sent again when a later red flag raised the route (repository.upgrade_triage releases it).
+    heading = "More urgent now:" if upgraded_by_assistant(handoff) else "New handoff"
+    return f"{heading} {handoff.reference_code}\nSite: {site}\nOutcome: {outcome_label(outcome)}\n{link}"
 
 
 async def send_to_staff(client: httpx.AsyncClient, text: str, settings: Settings) -> int:
