@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -130,6 +131,8 @@ class Cluster:
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
         )
+        # Rasa sends it on every action call (endpoints*.yml); both sides read it from here
+        env.setdefault("ACTION_SERVER_SECRET", secrets.token_hex(32))
         events_db = env.get("ANALYTICS_EVENTS_DB") or "sqlite://"
         if make_url(events_db).get_backend_name() == "sqlite":
             env["ANALYTICS_EVENTS_DB"] = f"sqlite:///{self.workdir / 'events.db'}"
@@ -137,7 +140,15 @@ class Cluster:
         for i, port in enumerate(self.action_ports, 1):
             self.processes[f"actions-{i}"] = Process(
                 f"actions-{i}",
-                [str(VENV_APP / "bin/python"), "-m", "actions.server", "--actions", "actions", "--port", str(port)],
+                [
+                    str(VENV_APP / "bin/python"),
+                    "-m",
+                    "actions.server",
+                    "--actions",
+                    "actions",
+                    "--port",
+                    str(port),
+                ],
                 f"http://127.0.0.1:{port}/health",
             )
         for i, port in enumerate(self.rasa_ports, 1):

@@ -144,6 +144,7 @@ def spawn(
 
 def base_env() -> dict[str, str]:
     env = dict(os.environ)
+    env.setdefault("ACTION_SERVER_SECRET", uuid.uuid4().hex)  # Rasa → action server (endpoints.yml)
     env.update(
         PYTHONPATH=str(ROOT),
         RASA_TELEMETRY_ENABLED="false",
@@ -207,7 +208,15 @@ def start_default(workdir: Path, env_overrides: dict[str, str] | None = None) ->
     upgrade(env["DATABASE_URL"])
     actions = spawn(
         "actions",
-        [str(VENV_APP / "bin/python"), "-m", "actions.server", "--actions", "actions", "--port", str(action_port)],
+        [
+            str(VENV_APP / "bin/python"),
+            "-m",
+            "actions.server",
+            "--actions",
+            "actions",
+            "--port",
+            str(action_port),
+        ],
         env,
         workdir,
         f"http://127.0.0.1:{action_port}/health",

@@ -179,3 +179,39 @@ def test_the_kept_connections_close_when_the_server_stops(action_server) -> None
 
     closed, left, connections = asyncio.run(scenario())
     assert closed and not left and connections == 1
+
+
+@pytest.mark.parametrize("name", ["endpoints.yml", "endpoints.production.yml"])
+def test_rasa_sends_the_action_servers_secret_on_every_call(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action server refuses calls without it (actions/server.py); the kept sessions carry it."""
+    from rasa.utils.endpoints import read_endpoint_config
+
+    monkeypatch.setenv("ACTION_HOST", "127.0.0.1")
+    monkeypatch.setenv("ACTION_PORT", "5055")
+    monkeypatch.setenv("ACTION_SERVER_SECRET", "s3cret-value")
+    configured = read_endpoint_config(name, "action_endpoint")
+    assert configured.headers == {"X-Action-Secret": "s3cret-value"}
+    port = free_port()
+    sent: list[str | None] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        sent.append(request.headers.get("X-Action-Secret"))
+        return web.json_response({"events": [], "responses": []})
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers=configured.headers)
+        try:
+            for i in range(3):  # on the kept connection as on the first
+                await endpoint.request(json={"next_action": f"a{i}"}, method="post")
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
+    assert sent == ["s3cret-value"] * 3

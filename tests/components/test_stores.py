@@ -120,6 +120,7 @@ def test_the_production_endpoints_fix_postgresql_and_redis(monkeypatch: pytest.M
 
     monkeypatch.setenv("ACTION_HOST", "127.0.0.1")
     monkeypatch.setenv("ACTION_PORT", "5055")
+    monkeypatch.setenv("ACTION_SERVER_SECRET", "s3cret")
     tracker = read_endpoint_config("endpoints.production.yml", "tracker_store")
     lock = read_endpoint_config("endpoints.production.yml", "lock_store")
     assert (

@@ -180,6 +180,7 @@ def make_stack(workdir: Path, **overrides: str) -> Stack:
         WEB_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
         WEB_SECRET_KEY=secrets.token_hex(32),
         TELEGRAM_RELAY_SECRET=secrets.token_hex(32),
+        ACTION_SERVER_SECRET=secrets.token_hex(32),  # Rasa sends it on every action call
     )
     env.update(overrides)
     stack = Stack(workdir=workdir, env=env, rasa_port=rasa_port, action_port=action_port, web_port=web_port)
