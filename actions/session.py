@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -14,7 +15,7 @@ from actions.failures import reports_failures
 from actions.safety import alerted_this_turn, continuing_flags
 from actions.slots import BOOKING_SLOTS, RESULT_SLOTS, TRIAGE_SLOTS
 from bot.db.repository import delete_conversation_data
-from bot.db.session import run_in_session
+from bot.db.session import run_in_session, scrub_deleted
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,10 @@ class ActionDeleteMyData(Action):
             logger.exception("could not delete the data of %s", tracker.sender_id)
             dispatcher.utter_message(text=wording.data_not_deleted())
             return []
+        try:  # the deleted words must not stay readable in the database's files
+            await asyncio.to_thread(scrub_deleted)
+        except Exception:
+            logger.exception("deleted, but could not empty the SQLite WAL afterwards")
         logger.info("deleted %d records of %s at their request", removed, tracker.sender_id)
         dispatcher.utter_message(text=wording.DATA_DELETED)
         # For the website widget: clear the screen and start a new conversation id

@@ -173,11 +173,17 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
 
     def _erase(self, sender_id: str) -> None:
         self.cache.forget(sender_id)
+        sqlite = self.engine.dialect.name == "sqlite"
         with self.session_scope() as session:
+            if sqlite:  # overwrite the deleted rows' bytes instead of leaving them in free pages
+                session.execute(sa.text("PRAGMA secure_delete = ON"))
             removed = (
                 session.query(self.SQLEvent)
                 .filter(self.SQLEvent.sender_id == sender_id)
                 .delete(synchronize_session=False)
             )
             session.commit()
+        if sqlite:  # and no older copy of those pages left in a WAL file (when WAL is on)
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         logger.info("erased %d stored events of a conversation at the person's request", removed)

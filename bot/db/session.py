@@ -6,6 +6,8 @@ needs care, so `make_engine` sets, on every connection:
 - `PRAGMA foreign_keys = ON` (SQLite ignores foreign keys otherwise);
 - `PRAGMA busy_timeout` so a writer waits for the lock instead of failing at once;
 - `PRAGMA journal_mode = WAL` so readers and the one writer don't block each other;
+- `PRAGMA secure_delete = ON` so a deleted row's bytes are overwritten, not left in free pages
+  (a person's "delete my data"; `scrub_deleted()` then empties the WAL file of older copies);
 - transactions opened with `BEGIN IMMEDIATE` (SQLAlchemy's documented pysqlite recipe, with
   IMMEDIATE instead of plain BEGIN): the write lock is taken up front, so two transactions that
   read and then write queue on the busy timeout instead of failing with "database is locked";
@@ -57,6 +59,7 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA secure_delete = ON")
             # WAL stays on the file once set; switching needs a moment alone with it, so a busy
             # database (another process mid-write) is left as it is rather than failing the connect
             if not in_memory and str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
@@ -145,6 +148,24 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def scrub_deleted(engine: Engine | None = None) -> bool:
+    """After a deletion is committed: copy the WAL into the database and truncate it, so the
+    deleted words are not left in older page copies in the -wal file. SQLite only (PostgreSQL
+    keeps dead rows until VACUUM: the retention job runs it). True when the WAL was emptied;
+    False when a reader still holds an old snapshot (the next checkpoint finishes the job)."""
+    engine = engine or default_engine()
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()  # outside SQLAlchemy's transaction: a checkpoint can't run in one
+    try:
+        busy, _log, _done = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        raw.close()
+    if busy:
+        logger.warning("SQLite: the WAL could not be emptied after a deletion (a reader is busy)")
+    return not busy
 
 
 async def run_in_session(fn: Callable[[Session], T], engine: Engine | None = None) -> T:

@@ -297,6 +297,23 @@ def test_delete_my_data_removes_records_and_transcript(stack: Stack) -> None:
     assert not any(e.get("text") == "sam@example.com" for e in events)
 
 
+@pytest.mark.parametrize("typed", ["Yes, delete it", "yes delete everything"])
+def test_typing_the_delete_buttons_words_deletes_and_leaves_no_trace_on_disk(
+    stack: Stack, typed: str
+) -> None:
+    chat = Chat(stack)
+    chat.say("I'd like to book an appointment")
+    chat.answer_all("Sam", "wombat.delete.test@example.com", "Kenmore", "Saturdays", "Yes, I agree")
+    assert len(rows(stack, Handoff, chat.sender)) == 1
+    chat.say("delete my data")
+    chat.say(typed)  # typed, not tapped
+    assert "deleted" in chat.text.lower() and "nothing has been deleted" not in chat.text.lower()
+    assert rows(stack, Handoff, chat.sender) == []
+    names = ("clinic.db", "clinic.db-wal", "tracker.db", "tracker.db-wal", "tracker.db-journal", "events.db")
+    files = [stack.workdir / name for name in names]
+    assert [f.name for f in files if f.exists() and b"wombat.delete.test" in f.read_bytes()] == []
+
+
 def test_the_http_api_needs_the_token(stack: Stack) -> None:
     import requests
 

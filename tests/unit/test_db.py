@@ -910,3 +910,30 @@ def test_retention_command_line(tmp_path):
     assert "deleted 0 handoffs, 0 triages, 0 tracker conversations" in done.stdout
     refused = run("--days", "0")
     assert refused.returncode == 2 and "at least one day" in refused.stderr
+
+
+def test_delete_my_data_leaves_no_words_in_the_sqlite_files(sqlite_db_url, tmp_path):
+    """The deleted free text, staff note and reference code are gone from the database file and
+    its WAL, not just unlinked from the tables (issue 21)."""
+    from bot.db.session import scrub_deleted
+
+    engine = make_engine(sqlite_db_url)
+    reader = make_engine(sqlite_db_url)  # another process's connection, as the web app has
+    try:
+        with session_scope(engine) as session:
+            handoff = _handoff(session, "conv-private", preferred_times="QUOKKA-MORNINGS-7731")
+            code = handoff.reference_code
+            set_handoff_status(session, code, "contacted", changed_by="alice", note="NUMBAT-NOTE-4410")
+        with session_scope(reader) as session:
+            assert get_handoff(session, code) is not None
+        files = [tmp_path / "clinic.db", tmp_path / "clinic.db-wal"]
+        assert any(b"QUOKKA-MORNINGS-7731" in f.read_bytes() for f in files if f.exists())
+
+        with session_scope(engine) as session:
+            assert delete_conversation_data(session, "conv-private") >= 1
+        assert scrub_deleted(engine)
+        for secret in (b"QUOKKA-MORNINGS-7731", b"NUMBAT-NOTE-4410", code.encode()):
+            assert not any(secret in f.read_bytes() for f in files if f.exists()), secret
+    finally:
+        engine.dispose()
+        reader.dispose()
