@@ -46,6 +46,11 @@ START_TIMEOUT_S = 300
 STOP_TIMEOUT_S = 30
 
 
+def action_server_command(port: int) -> list[str]:
+    """The action server (actions/server.py) on `port`, as the Procfile starts it."""
+    return [str(VENV_APP / "bin/python"), "-m", "actions.server", "--actions", "actions", "--port", str(port)]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -140,15 +145,7 @@ class Cluster:
         for i, port in enumerate(self.action_ports, 1):
             self.processes[f"actions-{i}"] = Process(
                 f"actions-{i}",
-                [
-                    str(VENV_APP / "bin/python"),
-                    "-m",
-                    "actions.server",
-                    "--actions",
-                    "actions",
-                    "--port",
-                    str(port),
-                ],
+                action_server_command(port),
                 f"http://127.0.0.1:{port}/health",
             )
         for i, port in enumerate(self.rasa_ports, 1):

@@ -50,7 +50,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.cluster import Cluster, ensure_postgres_database, free_port, tail  # noqa: E402
+from deploy.cluster import Cluster, action_server_command, ensure_postgres_database, free_port, tail  # noqa: E402
 from deploy.load import LoadResult, clinic_patient, run_load, starter_patient  # noqa: E402
 
 VENV_RASA = ROOT / ".venv-rasa"
@@ -208,15 +208,7 @@ def start_default(workdir: Path, env_overrides: dict[str, str] | None = None) ->
     upgrade(env["DATABASE_URL"])
     actions = spawn(
         "actions",
-        [
-            str(VENV_APP / "bin/python"),
-            "-m",
-            "actions.server",
-            "--actions",
-            "actions",
-            "--port",
-            str(action_port),
-        ],
+        action_server_command(action_port),
         env,
         workdir,
         f"http://127.0.0.1:{action_port}/health",

@@ -15,6 +15,8 @@ from typing import Any
 
 import requests
 
+from deploy.cluster import action_server_command
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_RASA = Path(os.environ.get("VENV_RASA", ROOT / ".venv-rasa"))
 VENV_APP = Path(os.environ.get("VENV_APP", ROOT / ".venv-app"))
@@ -81,18 +83,7 @@ class Stack:
         return process, log
 
     def start_actions(self) -> None:
-        process, log = self._spawn(
-            "actions",
-            [
-                str(VENV_APP / "bin" / "python"),
-                "-m",
-                "actions.server",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
-            ],
-        )
+        process, log = self._spawn("actions", action_server_command(self.action_port))
         wait_until_up(f"http://127.0.0.1:{self.action_port}/health", process, log)
 
     def start_rasa(self, endpoints: str | None = None) -> None:
