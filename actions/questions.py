@@ -188,6 +188,14 @@ BOOKING_QUESTIONS: dict[str, Question] = {
         buttons=(),
         why="So reception knows who they're calling back.",
     ),
+    # Asked only when Cliniko books the appointment and the name given was one word: a new
+    # Cliniko patient needs a first and a last name (ValidateBookingForm.required_slots).
+    "booking_last_name": Question(
+        text="And your last name? The clinic's booking system needs a first and a last name to put you in the diary.",
+        example="Taylor",
+        buttons=(),
+        why="The clinic's diary (Cliniko) needs both names for a new patient.",
+    ),
     "booking_contact": Question(
         text="What's the best phone number or email to reach you?",
         example="0412 345 678 or sam@example.com",

@@ -278,6 +278,27 @@ def _not_happening_now(tracker: Tracker, text: str) -> list[dict[str, Any]]:
     return [SlotSet("red_flags_past", sorted(announced | past))]
 
 
+class ConfirmFirst:
+    """For a form validator (before FormValidationAction in the bases): while a yes/no safety
+    check is open, its answer (`red_flag_confirm`) is the form's first question; otherwise that
+    slot is not required at all."""
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        rest = [slot for slot in domain_slots if slot != CONFIRM_SLOT]
+        if confirm_pending(tracker):
+            return [CONFIRM_SLOT, *rest]
+        return rest
+
+    async def validate_red_flag_confirm(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        return {CONFIRM_SLOT: None if value is None else str(value)[:200]}
+
+
 def confirm_pending(tracker: Tracker) -> bool:
     query = tracker.get_slot("red_flag_query")
     return isinstance(query, dict) and query.get("flag") in RED_FLAG_ROUTES

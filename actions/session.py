@@ -64,7 +64,14 @@ class ActionStartOver(Action):
     ) -> list[dict[str, Any]]:
         # Red flags already reported stay: restarting the questions must not talk over them.
         dispatcher.utter_message(text=wording.START_OVER)
-        cleared = (*TRIAGE_SLOTS, *RESULT_SLOTS, *BOOKING_SLOTS, "last_topic")
+        cleared = (
+            *TRIAGE_SLOTS,
+            *RESULT_SLOTS,
+            *BOOKING_SLOTS,
+            "booking_pick",
+            "booking_offer",
+            "last_topic",
+        )
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),

@@ -16,6 +16,7 @@ TRIAGE_SLOTS: tuple[str, ...] = (*TRIAGE_QUESTIONS, "mileage_delta_km", "onset_d
 RESULT_SLOTS: tuple[str, ...] = ("triage_outcome", "itbs_likelihood", "red_flags", "triage_id")
 BOOKING_SLOTS: tuple[str, ...] = (
     "booking_name",
+    "booking_last_name",
     "booking_contact",
     "booking_contact_kind",
     "booking_site",

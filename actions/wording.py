@@ -114,6 +114,11 @@ HANDOFF_FOR_BOOKING = (
     "(usually within one business day)."
 )
 
+HANDOFF_FOR_DIARY_BOOKING = (
+    "Great. I'll take a few details, then show you the free times in the clinic's diary so you "
+    "can book one here."
+)
+
 
 def handoff_to_person() -> str:
     return (
@@ -181,4 +186,38 @@ def triage_not_saved() -> str:
         "I couldn't save your answers just now because of a technical problem on our "
         f"side, so reception can't see them yet. Please call the clinic on "
         f"{get_settings().clinic_phone} if you'd like to follow up."
+    )
+
+
+# --- booking into Cliniko (actions/cliniko_booking.py; the rest is in bot/booking/texts.py) -----
+
+NO_OTHER_TIMES = "I couldn't find any other free times in the next two weeks."
+NEED_BOTH_NAMES = (
+    "To book you in I need your first and last name, and I only have one of them, so I "
+    "haven't booked anything. I've passed the time you chose to reception, and they'll "
+    "contact you to confirm it."
+)
+APPOINTMENT_STAYS = "No problem: your appointment stays as it is."
+NO_TIME_TO_MOVE_TO = "I couldn't find another free time, so your appointment stays as it is."
+
+
+def confirm_cancel(when: str, where: str) -> str:
+    return f"Do you want me to cancel your appointment on {when}{where}?"
+
+
+def nothing_to_move_to() -> str:
+    return (
+        "I couldn't find another free time in the next two weeks, so your appointment "
+        f"stays as it is. Reception can help on {get_settings().clinic_phone}."
+    )
+
+
+def which_new_time(when: str) -> str:
+    return f"Your appointment is on {when}. Which new time would suit?"
+
+
+def no_appointment() -> str:
+    return (
+        "I can't see an appointment booked in this chat. If you booked another way, please call "
+        f"the clinic on {get_settings().clinic_phone} to change or cancel it."
     )

@@ -15,11 +15,16 @@ reports/. Shows progress as it goes. Loads only 127.0.0.1; every loop is bounded
                                   running) vs off (ANALYTICS_BROKER_URL=off), 1 and 10 at once
     stored conversations          p50 with 100,000 conversations in the PostgreSQL tracker
                                   store vs an empty one
+    booking                       booking into Cliniko (the stand-in, tests/standins/cliniko.py):
+                                  median turns from "yes" to the confirmation, and what a turn
+                                  that calls Cliniko costs over one that doesn't, with the
+                                  stand-in answering at once and 100 ms late
     training                      from scratch, and after changing one NLU example
 
 Loads: simulated patients doing whole triages over REST (deploy/load.py), 1, 10 and 50 at a
 time. Run from the project root with the app environment: `make bench` (or
-`.venv-app/bin/python scripts/bench.py --runs 3`).
+`.venv-app/bin/python scripts/bench.py --runs 3`; only the booking phase:
+`.venv-app/bin/python scripts/bench.py --only booking`).
 """
 
 from __future__ import annotations
@@ -347,6 +352,146 @@ def broker_on_off(servers: list[Server], workdir: Path, runs: int) -> dict[str, 
     return figures
 
 
+# --- booking into Cliniko ------------------------------------------------------------------------
+BOOKING_YES = "I'd like to book an appointment"  # the "yes" (a tap on "Book an assessment" is the same)
+BOOKING_DETAILS = ("Pat Bench", "pat.bench@example.com", "Kenmore", "weekday mornings", "Yes, I agree")
+BOOKING_LATENCIES_MS = (0, 100)
+
+
+def _say_timed(url: str, sender: str, text: str) -> tuple[list[dict], float]:
+    t0 = time.perf_counter()
+    response = requests.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120
+    )
+    response.raise_for_status()
+    return response.json(), time.perf_counter() - t0
+
+
+def _buttons(replies: list[dict]) -> list[str]:
+    return [b["title"] for reply in replies for b in reply.get("buttons") or []]
+
+
+def _text(replies: list[dict]) -> str:
+    return "\n".join(reply.get("text") or "" for reply in replies)
+
+
+def booking_conversation(url: str, standin, rng: random.Random, delay_s: float) -> dict[str, object]:
+    """One person from "yes" to a confirmed appointment: the booking details (plain form turns),
+    the consent (the turn that asks Cliniko for free times), then the pick (the turn that books:
+    patient search, re-check, create, conflicts). One in five finds their time taken since the
+    offer (someone else books it) and picks again. Returns the turn count and latencies."""
+    from bot.booking.diary import Slot  # the app environment runs this script
+
+    sender = f"bench-booking-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}"
+    standin.slow(delay_s)
+    form: list[float] = []
+    turns = 0
+    for message in (BOOKING_YES, *BOOKING_DETAILS[:-1]):
+        replies, latency = _say_timed(url, sender, message)
+        turns += 1
+        form.append(latency)
+    replies, offer_s = _say_timed(url, sender, BOOKING_DETAILS[-1])
+    turns += 1
+    picks: list[float] = []
+    for _ in range(4):
+        titles = [t for t in _buttons(replies) if t != "None of these suit"]
+        if not titles:
+            return {"turns": turns, "confirmed": False, "form": form, "offer": offer_s, "book": picks}
+        if rng.random() < 0.2 and not picks:
+            tracker = requests.get(
+                f"{url}/conversations/{sender}/tracker",
+                params={"token": os.environ.get("BENCH_TOKEN", "")},
+                timeout=30,
+            )
+            offered = (tracker.json().get("slots", {}).get("booking_offer") or {}) if tracker.ok else {}
+            if offered.get("slots"):
+                first = Slot.from_dict(offered["slots"][0])
+                standin.take(first.practitioner_id, first.starts_at)
+        replies, latency = _say_timed(url, sender, titles[0])
+        turns += 1
+        picks.append(latency)
+        if "You're booked in" in _text(replies):
+            return {"turns": turns, "confirmed": True, "form": form, "offer": offer_s, "book": picks}
+    return {"turns": turns, "confirmed": False, "form": form, "offer": offer_s, "book": picks}
+
+
+def booking_phase(work: Path, runs: int) -> dict[str, object]:
+    """The default setup with Cliniko on, against the stand-in in this process."""
+    from tests.standins.cliniko import API_KEY, ClinikoStandIn
+
+    figures: dict[str, object] = {}
+    # pages of 100 as Cliniko serves them (the tests' stand-in uses pages of 5 to make clients
+    # follow links.next; here that would count the stand-in's paging, not the assistant)
+    with ClinikoStandIn(page_size=100) as standin:
+        folder = work / "booking"
+        folder.mkdir()
+        servers = start_default(
+            folder,
+            {
+                "ANALYTICS_BROKER_URL": "off",
+                "CLINIKO_API_KEY": API_KEY,
+                "CLINIKO_API_URL": standin.base_url,
+                "CLINIKO_CONTACT_EMAIL": "bench@clinic.example",
+            },
+        )
+        os.environ["BENCH_TOKEN"] = servers[0].env["RASA_AUTH_TOKEN"]
+        try:
+            rng = random.Random(18)
+            booking_conversation(servers[0].url, standin, rng, 0.0)  # warm-up (caches, lazy parts)
+            for delay_ms in BOOKING_LATENCIES_MS:
+                done = [
+                    booking_conversation(servers[0].url, standin, rng, delay_ms / 1000)
+                    for _ in range(max(5, runs * 4))
+                ]
+                standin.reset()
+                form = [x for d in done for x in d["form"]]
+                offer = [d["offer"] for d in done]
+                book = [d["book"][-1] for d in done if d["book"]]
+                figures[str(delay_ms)] = {
+                    "turns": median(d["turns"] for d in done),
+                    "confirmed": sum(1 for d in done if d["confirmed"]),
+                    "conversations": len(done),
+                    "form_p50": median(form),
+                    "offer_p50": median(offer),
+                    "book_p50": median(book) if book else float("nan"),
+                }
+                f = figures[str(delay_ms)]
+                say(
+                    f"    stand-in {delay_ms} ms: {f['confirmed']}/{f['conversations']} confirmed, median "
+                    f"{f['turns']:.0f} turns from yes; p50 form turn {ms(f['form_p50'])}, offer turn "
+                    f"{ms(f['offer_p50'])}, booking turn {ms(f['book_p50'])}"
+                )
+        finally:
+            for server in servers:
+                server.stop()
+    return figures
+
+
+def booking_report(figures: dict[str, object]) -> str:
+    out = io.StringIO()
+    w = out.write
+    w("\n## Booking into Cliniko (stand-in)\n\n")
+    w(
+        'Turns: the person\'s messages from the "yes" to the booking offer to the confirmation (name, '
+        "contact, site, times, consent, the pick; one in five finds the time taken and picks again). "
+        "A form turn calls no Cliniko; the offer turn asks for free times (two 7-day windows per "
+        "practitioner, in parallel); the booking turn finds or creates the patient, re-checks the "
+        "time, books and checks conflicts (one after another). The stand-in serves pages of 100, "
+        "as Cliniko does; the latency is added to every request it answers.\n\n"
+    )
+    w(
+        "| stand-in latency | confirmed | median turns from yes | p50 form turn | p50 offer turn "
+        "| extra | p50 booking turn | extra |\n|---|---|---|---|---|---|---|---|\n"
+    )
+    for delay, f in figures.items():
+        w(
+            f"| {delay} ms | {f['confirmed']} / {f['conversations']} | {f['turns']:.0f} | {ms(f['form_p50'])} | "
+            f"{ms(f['offer_p50'])} | +{ms(f['offer_p50'] - f['form_p50'])} | {ms(f['book_p50'])} | "
+            f"+{ms(f['book_p50'] - f['form_p50'])} |\n"
+        )
+    return out.getvalue()
+
+
 # --- 100,000 stored conversations ----------------------------------------------------------------
 def admin_engine():
     return create_engine(
@@ -519,7 +664,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (the median is reported)")
     parser.add_argument("--seconds", type=float, default=20, help="length of one concurrent load run")
     parser.add_argument(
-        "--skip", default="", help="comma-separated phases to skip: scaled,growth,broker,stored,training"
+        "--only", default="", help="run one phase alone and write reports/bench_<phase>.md: booking"
+    )
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated phases to skip: scaled,growth,broker,stored,training,booking",
     )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -534,13 +684,22 @@ def main() -> int:
     notes: list[str] = []
     extra: dict[str, object] = {}
     step = 0
-    steps = 8 - len(skip & {"scaled", "growth", "broker", "stored", "training"})
+    steps = 9 - len(skip & {"scaled", "growth", "broker", "stored", "training", "booking"})
 
     def phase(title: str) -> None:
         nonlocal step
         step += 1
         say(f"\n==> bench {step}/{steps}: {title}   ({time.monotonic() - started:.0f} s so far)")
 
+    if args.only == "booking":
+        try:
+            say("==> bench: booking into Cliniko (stand-in), default setup")
+            report = booking_report(booking_phase(work, args.runs))
+            (REPORTS / "bench_booking.md").write_text("# Benchmark (`make bench`), booking phase" + report)
+            print(report)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     try:
         # 1 ─ Rasa's starter assistant, trained by this command
         phase("Rasa's starter assistant (rasa init --no-prompt, trains it)")
@@ -671,7 +830,16 @@ def main() -> int:
                 notes.append(f"The stored phase failed: {error!r:.300}")
                 say(f"    stored phase FAILED: {error!r:.300}")
 
-        # 5 ─ training
+        # 5 ─ booking into Cliniko (the stand-in)
+        if "booking" not in skip:
+            try:
+                phase("booking into Cliniko (stand-in at 0 and 100 ms), default setup")
+                extra["booking"] = booking_phase(work, args.runs)
+            except Exception as error:  # noqa: BLE001 - keep what was measured, say what failed
+                notes.append(f"The booking phase failed: {error!r:.300}")
+                say(f"    booking phase FAILED: {error!r:.300}")
+
+        # 6 ─ training
         if "training" not in skip:
             try:
                 phase("training this assistant: from scratch, then after changing one NLU example")
@@ -771,6 +939,8 @@ def write_report(results, memory, extra, args, elapsed: float, notes: list[str])
         )
     for name, value in memory.items():
         w(f"| peak memory (VmHWM), {name} | {value:.0f} MB |\n")
+    if "booking" in extra:
+        w(booking_report(extra["booking"]))
     for note in notes:
         w(f"\n{note}\n")
     images = plots(results, extra.get("long", []))

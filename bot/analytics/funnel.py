@@ -50,6 +50,7 @@ TRIAGE_QUESTIONS: tuple[str, ...] = (
 CONFIRM_QUESTION = "red_flag_confirm"
 BOOKING_QUESTIONS: tuple[str, ...] = (
     "booking_name",
+    "booking_last_name",
     "booking_contact",
     "booking_site",
     "booking_times",

@@ -180,6 +180,13 @@ class Handoff(Base):
     # yet. Claiming is one conditional UPDATE, so two web processes never both notify.
     staff_notified_at: Mapped[datetime | None]
 
+    # A time the assistant booked in the clinic's Cliniko diary (issue 18); NULL when reception
+    # books by calling back. `cliniko_cancelled_at` is set when the person cancelled it in the chat.
+    cliniko_appointment_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    cliniko_practitioner: Mapped[str | None] = mapped_column(String(100))
+    cliniko_starts_at: Mapped[datetime | None]
+    cliniko_cancelled_at: Mapped[datetime | None]
+
     triage: Mapped[Triage | None] = relationship(back_populates="handoffs")
     history: Mapped[list[HandoffStatusChange]] = relationship(
         back_populates="handoff",

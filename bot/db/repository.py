@@ -313,6 +313,48 @@ def handoff_history(session: Session, handoff: Handoff) -> list[HandoffStatusCha
     )
 
 
+# --- bookings the assistant made in Cliniko (issue 18) -----------------------------------------
+
+ASSISTANT = "assistant"  # `changed_by` of the history lines the assistant writes itself
+
+
+def record_cliniko_booking(
+    session: Session,
+    reference_code: str,
+    *,
+    appointment_id: str,
+    practitioner: str,
+    starts_at: datetime,
+    note: str = "booked by the assistant",
+) -> Handoff:
+    """The assistant booked this handoff's time in Cliniko: the row keeps the appointment id,
+    the practitioner's first name and the start time, and becomes `booked` with a history line
+    (also when it moved a booking: the new time replaces the old one)."""
+    appointment_id = _require_text("appointment_id", appointment_id, 32)
+    if starts_at.tzinfo is None:
+        raise ValueError("starts_at must be timezone-aware")
+    handoff = get_handoff(session, reference_code)
+    if handoff is None:
+        raise LookupError(f"no handoff with reference code {reference_code!r}")
+    handoff.cliniko_appointment_id = appointment_id
+    handoff.cliniko_practitioner = (practitioner or "").strip()[:100] or None
+    handoff.cliniko_starts_at = starts_at
+    handoff.cliniko_cancelled_at = None
+    return set_handoff_status(session, reference_code, "booked", changed_by=ASSISTANT, note=note)
+
+
+def record_cliniko_cancellation(
+    session: Session, reference_code: str, *, note: str = "cancelled by the person in the chat"
+) -> Handoff:
+    """The person cancelled the assistant's booking from the chat: the row keeps when, and becomes
+    `declined` (nothing for reception to chase) with a history line."""
+    handoff = get_handoff(session, reference_code)
+    if handoff is None:
+        raise LookupError(f"no handoff with reference code {reference_code!r}")
+    handoff.cliniko_cancelled_at = utcnow()
+    return set_handoff_status(session, reference_code, "declined", changed_by=ASSISTANT, note=note)
+
+
 # --- the reception queue -----------------------------------------------------------------------
 
 MAX_NOTE_LENGTH = 4000

@@ -10,6 +10,9 @@ starting Rasa costs ~20 s of CPU, so no test starts its own unless it must stop 
 - `stack_without_actions`: a Rasa server whose action server is down.
 - `production_stack`: PostgreSQL clinic database and tracker store, Redis lock store
   (endpoints.production.yml), skipped with the reason only when a service can't be reached.
+- `cliniko`: the Cliniko stand-in (tests/standins/cliniko.py) for the whole run; `cliniko_on`
+  points a running stack's action server at it (only the action server restarts, a few
+  seconds) and back afterwards, so booking tests use the shared stacks, not new ones.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy.engine import make_url
 from bot.db.migrate import upgrade
 from tests.e2e.servers import MODEL, VENV_RASA, Stack, make_stack
 from tests.services import unavailable
+from tests.standins.cliniko import API_KEY, ClinikoStandIn
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -117,6 +121,38 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
             for name in (clinic_db, tracker_db):
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def cliniko() -> Iterator[ClinikoStandIn]:
+    with ClinikoStandIn() as standin:
+        yield standin
+
+
+def cliniko_on(stack: Stack, standin: ClinikoStandIn, **settings: str) -> Iterator[Stack]:
+    """The stack's action server with Cliniko switched on (CLINIKO_API_KEY and friends), then
+    restarted without it again, so every other test sees booking as a reception call-back."""
+    wanted = {
+        "CLINIKO_API_KEY": API_KEY,
+        "CLINIKO_API_URL": standin.base_url,
+        "CLINIKO_CONTACT_EMAIL": "it@clinic.example",
+        "CLINIKO_TIMEOUT_S": "2",
+        **settings,
+    }
+    before = {name: stack.env.get(name) for name in wanted}
+    stack.env.update(wanted)
+    stack.stop_process("actions")
+    stack.start_actions()
+    try:
+        yield stack
+    finally:
+        for name, value in before.items():
+            if value is None:
+                stack.env.pop(name, None)
+            else:
+                stack.env[name] = value
+        stack.stop_process("actions")
+        stack.start_actions()
 
 
 CHROMIUM = "/usr/bin/chromium"

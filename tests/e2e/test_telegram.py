@@ -13,6 +13,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,10 @@ from bot.db.models import Handoff, Triage
 from bot.db.session import make_engine, session_factory
 from bot.settings import Settings, get_settings
 from bot.telegram import texts
+from tests.e2e.conftest import cliniko_on
 from tests.e2e.servers import ROOT, VENV_APP, Stack, free_port
 from tests.e2e.telegram_standin import TelegramStandIn
+from tests.standins.cliniko import ClinikoStandIn
 
 REFERENCE_CODE = re.compile(r"\b[A-Z]{3}-[A-Z0-9]{4,}\b")
 OUTCOMES = {"emergency", "urgent_medical", "medical_review", "book_running_assessment", "general_assessment"}
@@ -291,6 +294,34 @@ def test_a_whole_triage_in_free_text_then_a_booking(
     log = bot.log.read_text()
     for private in ("Sam Taylor", "0412 345 678", "outside of my right knee", "downhills", bot.standin.token):
         assert private not in log
+
+
+def test_a_free_time_in_the_clinic_diary_is_booked_from_telegram(
+    stack: Stack, standin: TelegramStandIn, bot: BotProcess, cliniko: ClinikoStandIn
+) -> None:
+    """Issue 18 on Telegram: the offered times are inline buttons; a press books it in the
+    (stand-in) Cliniko diary and reception's row says so."""
+    cliniko.reset()
+    with contextmanager(cliniko_on)(stack, cliniko):
+        person = Person(standin)
+        person.say("/start")
+        triage = answer_by_buttons(stack, person)
+        assert triage.outcome == "book_running_assessment", triage.outcome
+        person.press("Book an assessment")
+        person.say("Sam")
+        assert "last name" in person.text, person.text  # a new Cliniko patient needs both names
+        person.say("Taylor-Brown")
+        person.say("0412 345 678")
+        person.press("Kenmore")
+        person.press("Any time")
+        person.press("Yes, I agree")
+        assert "Here are the soonest" in person.text and "None of these suit" in person.buttons, person.text
+        person.press(person.buttons[0])
+        assert "You're booked in" in person.text and "Kenmore" in person.text, person.text
+        [appointment] = [a for a in cliniko.appointments.values() if a.notes and "chat assistant" in a.notes]
+        [handoff] = rows(stack, Handoff, person.conversation_id)
+        assert handoff.channel == "telegram" and handoff.status == "booked"
+        assert handoff.cliniko_appointment_id == appointment.id and handoff.name == "Sam Taylor-Brown"
 
 
 def test_human_command_starts_the_handoff_with_the_name(

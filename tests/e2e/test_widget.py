@@ -13,6 +13,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
-from bot.db.models import Triage
+from bot.db.models import Handoff, Triage
 from bot.db.session import make_engine, session_factory
+from tests.e2e.conftest import cliniko_on
 from tests.e2e.servers import ROOT, Stack
+from tests.standins.cliniko import ClinikoStandIn
 
 WIDGET_DIR = ROOT / "bot" / "web" / "widget"
 AXE = WIDGET_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -608,3 +611,59 @@ def test_one_script_tag_on_another_sites_page(stack: Stack, context: BrowserCont
     page.reload()
     expect(page.locator(".cc-from-bot .cc-text")).to_have_text(said[1:])  # all but the local greeting
     expect(page.locator(".cc-from-user .cc-text")).to_have_count(1)
+
+
+def _say(page: Page, text: str) -> None:
+    settle(page)
+    before = bot_count(page)
+    textbox(page).fill(text)
+    textbox(page).press("Enter")
+    wait_for_bot_after(page, before)
+
+
+def _click(page: Page, title: str | None = None) -> str:
+    """Clicks the button with this title (the first one when None); returns its title."""
+    settle(page)
+    choices = enabled_choices(page)
+    expect(choices.first).to_be_visible()
+    button = choices.first if title is None else choices.filter(has_text=title).first
+    chosen = (button.text_content() or "").strip()
+    before = bot_count(page)
+    button.click()
+    wait_for_bot_after(page, before)
+    return chosen
+
+
+def test_booking_a_free_time_in_the_clinic_diary(stack: Stack, page: Page, cliniko: ClinikoStandIn) -> None:
+    """Issue 18 on the widget: from the triage's "Book an assessment" to an appointment in the
+    (stand-in) Cliniko diary, by clicking and typing as a visitor would."""
+    cliniko.reset()
+    with contextmanager(cliniko_on)(stack, cliniko):
+        open_chat(page)
+        sid = drive(page, stack, type_an_answer)
+        _click(page, "Book an assessment")
+        for text in ("Pat Jones", "pat.jones@example.com"):
+            _say(page, text)
+        _click(page, "Kenmore")
+        _click(page, "Any time")
+        _click(page, "Yes, I agree")
+        settle(page)
+        expect(enabled_choices(page).last).to_have_text("None of these suit")
+        offered_text = " ".join(page.locator(".cc-from-bot .cc-text").all_text_contents()[-2:])
+        assert "Here are the soonest" in offered_text, offered_text
+        picked = _click(page)  # the soonest time
+        settle(page)
+        confirmation = " ".join(page.locator(".cc-from-bot .cc-text").all_text_contents()[-6:])
+        assert "You're booked in" in confirmation and "Kenmore" in confirmation, confirmation
+        booked = [
+            a for a in cliniko.appointments.values() if a.active and a.notes and "chat assistant" in a.notes
+        ]
+        assert len(booked) == 1, (picked, confirmation)
+        engine = make_engine(stack.database_url)
+        try:
+            with session_factory(engine)() as session:
+                [handoff] = session.scalars(select(Handoff).filter_by(conversation_id=sid))
+                assert handoff.channel == "web" and handoff.status == "booked"
+                assert handoff.cliniko_appointment_id == booked[0].id
+        finally:
+            engine.dispose()

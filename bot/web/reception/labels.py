@@ -133,3 +133,19 @@ def brisbane_time(moment: datetime) -> str:
     from zoneinfo import ZoneInfo
 
     return moment.astimezone(ZoneInfo("Australia/Brisbane")).strftime("%a %d %b %Y, %H:%M")
+
+
+def cliniko_booking(
+    starts_at: datetime | None, site: str | None, cancelled_at: datetime | None = None
+) -> str:
+    """ "Booked in Cliniko: Tue 9 Dec 10:30, Kenmore" (or "Cancelled in Cliniko: …"); "" when the
+    assistant booked nothing."""
+    if starts_at is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = starts_at.astimezone(ZoneInfo("Australia/Brisbane"))
+    when = f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+    where = f", {SITE_LABELS.get(site or '', site)}" if site else ""
+    verb = "Cancelled" if cancelled_at is not None else "Booked"
+    return f"{verb} in Cliniko: {when}{where}"

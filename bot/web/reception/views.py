@@ -159,6 +159,8 @@ class Row:
     channel: str
     status: str
     created_at: datetime
+    cliniko: str = ""  # "Booked in Cliniko: Tue 9 Dec 10:30, Kenmore" when the assistant booked it
+    cliniko_practitioner: str = ""
 
     @property
     def urgent(self) -> bool:
@@ -180,6 +182,8 @@ def _row(handoff: Handoff) -> Row:
         channel=handoff.channel,
         status=handoff.status,
         created_at=handoff.created_at,
+        cliniko=labels.cliniko_booking(handoff.cliniko_starts_at, handoff.site, handoff.cliniko_cancelled_at),
+        cliniko_practitioner=handoff.cliniko_practitioner or "",
     )
 
 
@@ -226,6 +230,8 @@ CSV_COLUMNS = (
     "ITBS likelihood",
     "Red flags",
     "Channel",
+    "Cliniko booking",
+    "Practitioner",
 )
 
 
@@ -250,6 +256,8 @@ async def export_csv(request: Request) -> Response:
                 labels.likelihood_label(row.likelihood),
                 "; ".join(labels.red_flag_label(f) for f in row.red_flags),
                 labels.CHANNEL_LABELS.get(row.channel, row.channel),
+                row.cliniko,
+                row.cliniko_practitioner,
             )
         )
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
