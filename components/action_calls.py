@@ -15,7 +15,9 @@ that grow with use:
   side: a request is never sent on a connection the server is closing.
 
 Importing this module (components/__init__.py does) installs both, and closes the kept sessions
-when the server stops. What Rasa does with the response is unchanged.
+when the server stops. What Rasa does with the response is unchanged. Each goes through
+components/patch_guard.py: on another Rasa, or when what it replaces has changed, it is not
+installed (logged) and Rasa's own code runs.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
-from components.listeners import wrap_listener
+from components import patch_guard
+from components.listeners import listener
+from components.patch_guard import Replace, Target
 
 # The actions look back to the latest user message at most; one earlier turn is kept as margin.
 RECENT_USER_TURNS = 2
@@ -133,11 +137,41 @@ def _closing_sessions_too(close: Any) -> Any:
     return close_resources
 
 
-def install() -> None:
-    """Idempotent."""
-    RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
-    EndpointConfig.session = session  # type: ignore[method-assign,assignment]
-    wrap_listener("close_resources", _closing_sessions_too)
+# What the patches replace or rely on, as in Rasa 3.6.21 (components/patch_guard.py).
+ACTION_CALL_FORMAT = Target(
+    RemoteAction, "_action_call_format", ("self", "tracker", "domain"), source_digest="428795b944f22edb"
+)
+SESSION = Target(EndpointConfig, "session", ("self",), source_digest="e55aa13d9d4fb4bc")
+# Rasa's `request` enters `self.session()` with `async with`, and leaves it after each request
+REQUEST = Target(
+    EndpointConfig,
+    "request",
+    ("self", "method", "subpath", "content_type", "compress", "kwargs"),
+    is_async=True,
+    source_digest="ccdb778aed8208e2",
+)
+CLOSE_RESOURCES = listener("close_resources", ("app", "_"))
 
 
-install()
+def apply_recent_events() -> bool:
+    return patch_guard.apply("action_calls.recent_events", Replace(ACTION_CALL_FORMAT, action_call_format))
+
+
+def apply_kept_sessions() -> bool:
+    """The kept sessions and their closing at server stop: both or neither."""
+    return patch_guard.apply(
+        "action_calls.kept_sessions",
+        Replace(SESSION, session),
+        Replace(CLOSE_RESOURCES, _closing_sessions_too, wraps=True),
+        checked=(REQUEST,),
+    )
+
+
+def apply() -> bool:
+    """Idempotent; True if both patches are installed (each is refused on its own)."""
+    recent = apply_recent_events()
+    kept = apply_kept_sessions()
+    return recent and kept
+
+
+apply()

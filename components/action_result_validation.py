@@ -17,6 +17,9 @@ The events schema says an event is exactly one of 23 kinds (`oneOf`), so jsonsch
 event against all 23. Each kind has its own `event` name, so only the one named can match: a
 valid response is recognised by checking each event against its own kind only (several times
 faster). Anything that fails that check goes through the whole schema, for the same error.
+
+The replacement goes through components/patch_guard.py: on another Rasa, or a changed
+`_validate_action_result`, Rasa's own validation stays (logged).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from jsonschema import ValidationError, validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from components import patch_guard
+from components.patch_guard import Replace, Target
 
 _RASA_SUFFIX = (
     ". Failed to validate Action server response from API, "
@@ -98,11 +104,23 @@ def validate_action_result(_action: RemoteAction, result: dict[str, Any]) -> boo
     return True
 
 
-def install() -> None:
-    """Idempotent: RemoteAction uses the validator built once from now on."""
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+# What the patch replaces and reads, as in Rasa 3.6.21 (components/patch_guard.py).
+VALIDATE_ACTION_RESULT = Target(
+    RemoteAction, "_validate_action_result", ("self", "result"), source_digest="f8cdb4be68123961"
+)
+RESPONSE_FORMAT_SPEC = Target(RemoteAction, "action_response_format_spec", ())
 
 
-install()
+def apply() -> bool:
+    """Idempotent: RemoteAction uses the validator built once from now on (True), unless the
+    guard refuses (False, logged: Rasa's own validation)."""
+    return patch_guard.apply(
+        "action_result_validation",
+        Replace(VALIDATE_ACTION_RESULT, validate_action_result),
+        checked=(RESPONSE_FORMAT_SPEC,),
+    )
 
-__all__ = ["ValidationError", "action_result_validator", "install", "validate_action_result"]
+
+apply()
+
+__all__ = ["ValidationError", "action_result_validator", "apply", "validate_action_result"]

@@ -12,7 +12,8 @@ permanent generation that collections skip. What conversations create afterwards
 as before. A model loaded later (PUT /model) is simply not frozen.
 
 Importing this module (components/__init__.py does) wraps Rasa's `load_agent_on_start`
-listener (components/listeners.py).
+listener (components/listeners.py), through components/patch_guard.py: on another Rasa, or a
+listener with other parameters, Rasa's own listener stays (logged) and nothing is frozen.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import gc
 import logging
 from typing import Any
 
-from components.listeners import wrap_listener
+from components.listeners import listener, wrap_listener
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,15 @@ def _after_loading(load: Any) -> Any:
     return load_then_freeze
 
 
-def install() -> None:
-    """Idempotent."""
-    wrap_listener("load_agent_on_start", _after_loading)
+# What the patch wraps, as in Rasa 3.6.21 (components/patch_guard.py).
+LOAD_AGENT_ON_START = listener(
+    "load_agent_on_start", ("model_path", "endpoints", "remote_storage", "app", "loop")
+)
 
 
-install()
+def apply() -> bool:
+    """Idempotent; True if the wrapper is in place, False if the guard refused (logged)."""
+    return wrap_listener("gc_tuning", LOAD_AGENT_ON_START, _after_loading)
+
+
+apply()

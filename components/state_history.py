@@ -15,6 +15,10 @@ is computed from the start, as Rasa does.
 
 Only live conversations use it (trackers that Rasa's processor stamped with the model id):
 training and story tests build thousands of one-off trackers.
+
+The replacement goes through components/patch_guard.py: on another Rasa, or when the Rasa code it
+re-implements (the states loop, `applied_events`, the replay of prior trackers) or the helpers it
+calls have changed, Rasa's own `states_for_tracker_history` stays (logged).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from components import patch_guard
+from components.patch_guard import Replace, Target
 from components.tracker_cache import copy_tracker, keep_recent
 
 MAX_HISTORIES = 300  # (conversation, kind of states): about 100 conversations being answered
@@ -215,9 +221,38 @@ def states_for_tracker_history(
     return result
 
 
-def install() -> None:
-    """Idempotent."""
-    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+# What the patch replaces, re-implements and calls, as in Rasa 3.6.21 (components/patch_guard.py).
+STATES_FOR_TRACKER_HISTORY = Target(
+    Domain,
+    "states_for_tracker_history",
+    ("self", "tracker", "omit_unset_slots", "ignore_rule_only_turns", "rule_only_data"),
+    source_digest="035111ce73ac90ba",
+)
+RELIED_ON = (
+    Target(DialogueStateTracker, "applied_events", ("self",), source_digest="764d5065ea9997d6"),
+    Target(DialogueStateTracker, "generate_all_prior_trackers", ("self",), source_digest="a1f6954347b52649"),
+    Target(DialogueStateTracker, "init_copy", ("self",)),
+    Target(DialogueStateTracker, "_create_events", ("self", "evts")),
+    Target(DialogueStateTracker, "_undo_till_previous", ("event_type", "done_events")),
+    Target(DialogueStateTracker, "_undo_till_previous_loop_execution", ("loop_action_name", "done_events")),
+    Target(
+        DialogueStateTracker,
+        "_first_loop_execution_or_unhappy_path",
+        ("self", "loop_action_name", "applied_events"),
+    ),
+    Target(Domain, "get_active_state", ("self", "tracker", "omit_unset_slots")),
+    Target(Domain, "_get_prev_action_sub_state", ("tracker",)),
+    Target(Domain, "_remove_rule_only_features", ("state", "rule_only_data")),
+    Target(Domain, "_substitute_rule_only_user_input", ("state", "last_ml_state")),
+    Target(Domain, "_clean_state", ("state",)),
+)
 
 
-install()
+def apply() -> bool:
+    """Idempotent; True if installed, False if the guard refused (logged: Rasa's own states)."""
+    return patch_guard.apply(
+        "state_history", Replace(STATES_FOR_TRACKER_HISTORY, states_for_tracker_history), checked=RELIED_ON
+    )
+
+
+apply()

@@ -18,6 +18,7 @@ cluster:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import AsyncGenerator, Callable
@@ -32,6 +33,8 @@ from rasa.core.tracker_store import FailSafeTrackerStore, create_engine_kwargs
 from rasa.shared.exceptions import RasaException
 
 from bot.settings import get_settings
+from components import patch_guard
+from components.patch_guard import Replace, Target
 from components.tracker_store import ErasableSQLTrackerStore
 
 logger = logging.getLogger(__name__)
@@ -76,25 +79,43 @@ def _refuse_to_fall_back(error: Exception) -> None:
 _rasa_fail_safe_init = FailSafeTrackerStore.__init__
 
 
-def _fail_safe_init(
-    self: FailSafeTrackerStore,
-    tracker_store: Any,
-    on_tracker_store_error: Any = None,
-    *args: Any,
-    **kwargs: Any,
-) -> None:
-    # Rasa wraps every tracker store in FailSafeTrackerStore, which on a database error carries on
-    # with an empty in-memory conversation: the person is greeted as a stranger mid-triage and what
-    # they say then is forgotten once the database is back. For this store, an error stops the
-    # message instead; the guarded channels (components/channels.py) tell the person plainly, and
-    # the next message continues the stored conversation.
-    inner = getattr(tracker_store, "_tracker_store", tracker_store)  # Rasa's AwaitableTrackerStore
-    if on_tracker_store_error is None and isinstance(inner, ConfiguredTrackerStore):
-        on_tracker_store_error = _refuse_to_fall_back
-    _rasa_fail_safe_init(self, tracker_store, on_tracker_store_error, *args, **kwargs)
+def _refusing_to_fall_back(rasa_init: Callable[..., None]) -> Callable[..., None]:
+    """Rasa's `FailSafeTrackerStore.__init__`, with `_refuse_to_fall_back` as the error handler
+    for this project's store when none is given."""
+
+    @functools.wraps(rasa_init)
+    def _fail_safe_init(
+        self: FailSafeTrackerStore,
+        tracker_store: Any,
+        on_tracker_store_error: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        # Rasa wraps every tracker store in FailSafeTrackerStore, which on a database error carries
+        # on with an empty in-memory conversation: the person is greeted as a stranger mid-triage
+        # and what they say then is forgotten once the database is back. For this store, an error
+        # stops the message instead; the guarded channels (components/channels.py) tell the person
+        # plainly, and the next message continues the stored conversation.
+        inner = getattr(tracker_store, "_tracker_store", tracker_store)  # Rasa's AwaitableTrackerStore
+        if on_tracker_store_error is None and isinstance(inner, ConfiguredTrackerStore):
+            on_tracker_store_error = _refuse_to_fall_back
+        rasa_init(self, tracker_store, on_tracker_store_error, *args, **kwargs)
+
+    return _fail_safe_init
 
 
-FailSafeTrackerStore.__init__ = _fail_safe_init  # type: ignore[method-assign]
+# What the patch wraps, as in Rasa 3.6.21 (components/patch_guard.py).
+FAIL_SAFE_INIT = Target(
+    FailSafeTrackerStore,
+    "__init__",
+    ("self", "tracker_store", "on_tracker_store_error", "fallback_tracker_store"),
+)
+
+
+def apply() -> bool:
+    """Idempotent; True if installed, False if the guard refused (logged: on another Rasa, or a
+    `FailSafeTrackerStore` with other parameters, Rasa's fallback to memory stays)."""
+    return patch_guard.apply("stores.fail_safe", Replace(FAIL_SAFE_INIT, _refusing_to_fall_back, wraps=True))
 
 
 class ConfiguredTrackerStore(ErasableSQLTrackerStore):
@@ -219,3 +240,6 @@ class ConfiguredLockStore:
             password=settings.redis_password or None,
             key_prefix="clinic",
         )
+
+
+apply()

@@ -16,6 +16,11 @@ The event broker (components/event_broker.py) gets the events this store saved, 
 were committed: Rasa's `stream_events` would read the whole conversation back and diff it to
 find them. The turn that erases a conversation is published too (so "delete my data" is
 counted), before its events are deleted with the rest.
+
+The lean reads, the kept trackers and the direct publishing re-implement Rasa's SQLTrackerStore
+(`_retrieve`, `_event_query`, `save`, `_additional_events`); they go through
+components/patch_guard.py: on another Rasa, or when those have changed, the store reads, saves
+and publishes with Rasa's own code (logged). The erasure works either way.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from components import patch_guard
+from components.patch_guard import Target
 from components.tracker_cache import Stored, TrackerCache
 
 logger = logging.getLogger(__name__)
@@ -40,6 +47,50 @@ ERASE_SLOT = "erase_conversation"
 # A save adds the events after those (Rasa counts them again with a query for every save).
 STORED_ATTRIBUTE = "_clinic_stored"
 SENDER = sa.bindparam("sender_id")
+
+
+# What the lean store re-implements, as in Rasa 3.6.21 (components/patch_guard.py).
+RELIED_ON = (
+    Target(
+        SQLTrackerStore,
+        "_retrieve",
+        ("self", "sender_id", "fetch_events_from_all_sessions"),
+        is_async=True,
+        source_digest="c8adbf6f4b61ddd1",
+    ),
+    Target(
+        SQLTrackerStore,
+        "_event_query",
+        ("self", "session", "sender_id", "fetch_events_from_all_sessions"),
+        source_digest="cd44f7901b860bfd",
+    ),
+    Target(SQLTrackerStore, "save", ("self", "tracker"), is_async=True, source_digest="57165e46eab3de08"),
+    Target(
+        SQLTrackerStore,
+        "_additional_events",
+        ("self", "session", "tracker"),
+        source_digest="d22f99eb863acb07",
+    ),
+    Target(
+        SQLTrackerStore, "retrieve", ("self", "sender_id"), is_async=True, source_digest="0d99846daced97d3"
+    ),
+    Target(
+        SQLTrackerStore,
+        "retrieve_full_tracker",
+        ("self", "conversation_id"),
+        is_async=True,
+        source_digest="22234b03f47fbdd3",
+    ),
+)
+_lean = False
+
+
+def apply() -> bool:
+    """Idempotent; True if the store reads and saves leanly, False if the guard refused (logged:
+    Rasa's own reads and saves, the erasure unchanged)."""
+    global _lean
+    _lean = patch_guard.allowed("tracker_store.lean", *RELIED_ON)
+    return _lean
 
 
 def erase_requested(tracker: DialogueStateTracker) -> bool:
@@ -95,6 +146,8 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
+        if not _lean:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         latest_session = not fetch_events_from_all_sessions
         with self.session_scope() as session:
             if latest_session and self.cache.has(sender_id):
@@ -118,6 +171,8 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         return known if known is not None else self._stored(session, tracker.sender_id)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        if not _lean:
+            return super()._additional_events(session, tracker)
         return _events_after(tracker, self._stored_before_save(session, tracker))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -125,9 +180,12 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             unsaved: list[Event] = []
             if self.event_broker is not None:
                 with self.session_scope() as session:
-                    unsaved = list(_events_after(tracker, self._stored_before_save(session, tracker)))
+                    unsaved = list(self._additional_events(session, tracker))
             self._erase(tracker.sender_id)
             self._publish(tracker.sender_id, [event.as_dict() for event in unsaved])
+            return
+        if not _lean:
+            await super().save(tracker)
             return
         with self.session_scope() as session:
             before = self._stored_before_save(session, tracker)
@@ -187,3 +245,6 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         logger.info("erased %d stored events of a conversation at the person's request", removed)
+
+
+apply()
