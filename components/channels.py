@@ -9,7 +9,10 @@ The Socket.IO channel (the website widget) also replaces two of Rasa's event han
 3.6.21 calls `enter_room` without awaiting it (a coroutine since python-socketio 5), so with
 session persistence no reply ever reached the browser; and it accepted a message for any
 conversation id a socket named. Here a socket joins its session's room before the session is
-confirmed, and may only speak in the session it joined.
+confirmed, and may only speak in the session it joined. Its handshake (websocket or polling) is
+refused for any browser Origin outside WIDGET_ALLOWED_ORIGINS (Rasa turns python-engineio's origin
+check off); the CORS headers themselves come from the server's one CORS set-up
+(deploy/rasa_server.py), never with credentials.
 """
 
 from __future__ import annotations
@@ -147,12 +150,46 @@ def guard(
     return handle
 
 
+# An origin as a browser sends it: scheme, host and optional port, nothing else. Anything with a
+# path, a wildcard or regex characters is refused (sanic-cors would read those as a pattern).
+ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def parse_origins(value: str) -> tuple[list[str], list[str]]:
+    """WIDGET_ALLOWED_ORIGINS (comma-separated) → (valid origins, refused entries)."""
+    valid: list[str] = []
+    refused: list[str] = []
+    for entry in value.split(","):
+        origin = entry.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if ORIGIN_RE.fullmatch(origin):
+            if origin not in valid:
+                valid.append(origin)
+        else:
+            refused.append(entry.strip())
+    return valid, refused
+
+
+def allowed_origins() -> list[str]:
+    """The web origins a browser may talk to Rasa from (WIDGET_ALLOWED_ORIGINS: the clinic's
+    site, the web app). Malformed entries are left out (deploy/rasa_server.py refuses to start
+    with any)."""
+    return parse_origins(get_settings().widget_allowed_origins)[0]
+
+
 class GuardedRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
 
     async def _extract_sender(self, req: Request) -> str | None:
+        # Rasa reads the sender first thing for every message. A browser names the page it runs
+        # in: a page of another site may not speak through a visitor's browser, even blindly (a
+        # "simple" cross-origin POST needs no preflight). Clients other than browsers send no Origin.
+        origin = req.headers.get("origin")
+        if origin and origin.rstrip("/").lower() not in allowed_origins():
+            raise Forbidden("this website may not use the chat")
         # "telegram-<chat id>" conversations belong to the authenticated Telegram relay
         # (components/telegram_relay.py): chat ids are guessable, so REST may not speak for them.
         sender = await super()._extract_sender(req)
@@ -173,6 +210,22 @@ def valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and SESSION_ID_RE.fullmatch(value) is not None
 
 
+def restrict_origins(sio: Any, origins: list[str]) -> None:
+    """Makes python-engineio refuse a handshake whose Origin header is not one of `origins`
+    (400, before any Socket.IO event runs). Rasa creates the server with
+    `cors_allowed_origins=[]`, which turns that check off; browsers apply no CORS to websockets,
+    so this check is the only thing between another site's page and the chat. engineio's own CORS
+    headers stay off: the app-wide CORS set-up answers for every route, this one included (two
+    Access-Control-Allow-Origin headers would make browsers refuse the answer)."""
+    eio = sio.eio
+    if not hasattr(eio, "cors_allowed_origins") or not callable(getattr(eio, "_cors_headers", None)):
+        raise RuntimeError("python-engineio changed: cannot restrict the Socket.IO origins")
+    # An empty list means "no check" to engineio; no allowed origin at all must refuse everyone.
+    eio.cors_allowed_origins = list(origins) or (lambda *_: False)
+    eio.cors_credentials = False
+    eio._cors_headers = lambda environ: []
+
+
 class GuardedSocketIOInput(SocketIOInput):
     @classmethod
     def name(cls) -> str:
@@ -185,6 +238,7 @@ class GuardedSocketIOInput(SocketIOInput):
         blueprint = super().blueprint(guard(on_new_message))
         sio = self.sio
         assert sio is not None  # set by SocketIOInput.blueprint
+        restrict_origins(sio, allowed_origins())
         namespace = self.namespace or "/"
         rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
 

@@ -55,7 +55,14 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.cluster import Cluster, action_server_command, ensure_postgres_database, free_port, tail  # noqa: E402
+from deploy.cluster import (  # noqa: E402
+    Cluster,
+    action_server_command,
+    ensure_postgres_database,
+    free_port,
+    rasa_server_command,
+    tail,
+)
 from deploy.load import LoadResult, clinic_patient, run_load, starter_patient  # noqa: E402
 
 VENV_RASA = ROOT / ".venv-rasa"
@@ -163,12 +170,8 @@ def base_env() -> dict[str, str]:
 def rasa_command(
     port: int, token: str, endpoints: str | None, model: Path, credentials: bool = True
 ) -> list[str]:
-    command = [str(VENV_RASA / "bin/rasa"), "run", "--enable-api", "--auth-token", token, "--port", str(port)]
-    if endpoints:
-        command += ["--endpoints", endpoints]
-    if credentials:
-        command += ["--credentials", "credentials.yml"]
-    return [*command, "--model", str(model)]
+    # deploy/rasa_server.py reads the token from RASA_AUTH_TOKEN in the environment (== `token`)
+    return rasa_server_command(port, endpoints, model, credentials)
 
 
 def start_background(name: str, command: list[str], env: dict[str, str], workdir: Path) -> Server:
@@ -400,7 +403,7 @@ def booking_conversation(url: str, standin, rng: random.Random, delay_s: float) 
         if rng.random() < 0.2 and not picks:
             tracker = requests.get(
                 f"{url}/conversations/{sender}/tracker",
-                params={"token": os.environ.get("BENCH_TOKEN", "")},
+                headers={"Authorization": f"Bearer {os.environ.get('BENCH_TOKEN', '')}"},
                 timeout=30,
             )
             offered = (tracker.json().get("slots", {}).get("booking_offer") or {}) if tracker.ok else {}

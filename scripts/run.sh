@@ -69,7 +69,7 @@ cat <<INFO
   Clinic analytics        http://localhost:$WEB_PORT/reception/analytics   ($ANALYTICS_STATUS)
   Telegram        $TELEGRAM_STATUS
   Action server   http://localhost:$ACTION_PORT/health
-  Rasa HTTP API   needs the token: ?token=\$(cat var/rasa_token)   (or RASA_AUTH_TOKEN from .env)
+  Rasa HTTP API   needs the token in a header: -H "Authorization: Bearer \$(cat var/rasa_token)"   (or RASA_AUTH_TOKEN from .env)
   Endpoints       $RASA_ENDPOINTS      Clinic database  $DATABASE_URL
 
   Ctrl+C stops everything.

@@ -15,13 +15,16 @@ from typing import Any
 
 import requests
 
-from deploy.cluster import action_server_command
+from deploy.cluster import action_server_command, rasa_server_command
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_RASA = Path(os.environ.get("VENV_RASA", ROOT / ".venv-rasa"))
 VENV_APP = Path(os.environ.get("VENV_APP", ROOT / ".venv-app"))
 MODEL = ROOT / "models" / "clinic.tar.gz"
 START_TIMEOUT_S = 240
+# The clinic's own website in the widget tests (test_widget.py puts the tag on a page there): an
+# origin allowed to open the chat (WIDGET_ALLOWED_ORIGINS) beside the web app's own.
+CLINIC_SITE_ORIGIN = "http://localhost:9"
 
 
 def free_port() -> int:
@@ -75,6 +78,11 @@ class Stack:
     def database_url(self) -> str:
         return self.env["DATABASE_URL"]
 
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """Rasa's HTTP API token, sent as the clients send it (never in the URL)."""
+        return {"Authorization": f"Bearer {self.token}"}
+
     def _spawn(self, name: str, command: list[str]) -> tuple[subprocess.Popen, Path]:
         log = self.workdir / f"{name}.log"
         handle = log.open("a")  # a restarted process appends to its log
@@ -89,24 +97,8 @@ class Stack:
     def start_rasa(self, endpoints: str | None = None) -> None:
         endpoints = endpoints or self.endpoints
         self.endpoints = endpoints
-        process, log = self._spawn(
-            "rasa",
-            [
-                str(VENV_RASA / "bin" / "rasa"),
-                "run",
-                "--enable-api",
-                "--auth-token",
-                self.token,
-                "--port",
-                str(self.rasa_port),
-                "--endpoints",
-                endpoints,
-                "--credentials",
-                "credentials.yml",
-                "--model",
-                str(MODEL),
-            ],
-        )
+        # deploy/rasa_server.py, as the Procfile: the token from RASA_AUTH_TOKEN in self.env
+        process, log = self._spawn("rasa", rasa_server_command(self.rasa_port, endpoints, MODEL))
         wait_until_up(f"{self.rasa_url}/", process, log)
 
     def start_analytics(self) -> None:
@@ -169,6 +161,7 @@ def make_stack(workdir: Path, **overrides: str) -> Stack:
         WEB_HOST="127.0.0.1",
         WEB_PORT=str(web_port),
         WEB_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
+        WIDGET_ALLOWED_ORIGINS=f"http://127.0.0.1:{web_port},http://localhost:{web_port},{CLINIC_SITE_ORIGIN}",
         WEB_SECRET_KEY=secrets.token_hex(32),
         TELEGRAM_RELAY_SECRET=secrets.token_hex(32),
         ACTION_SERVER_SECRET=secrets.token_hex(32),  # Rasa sends it on every action call
@@ -209,7 +202,7 @@ class Chat:
     def tracker(self) -> dict[str, Any]:
         response = requests.get(
             f"{self.stack.rasa_url}/conversations/{self.sender}/tracker",
-            params={"token": self.stack.token},
+            headers=self.stack.auth_headers,
             timeout=30,
         )
         response.raise_for_status()

@@ -119,7 +119,9 @@ def text_of(replies: list[dict]) -> str:
 
 def tracker(cluster: Cluster, sender: str) -> dict:
     response = requests.get(
-        f"{cluster.rasa_url}/conversations/{sender}/tracker", params={"token": cluster.token}, timeout=30
+        f"{cluster.rasa_url}/conversations/{sender}/tracker",
+        headers={"Authorization": f"Bearer {cluster.token}"},
+        timeout=30,
     )
     response.raise_for_status()
     return response.json()

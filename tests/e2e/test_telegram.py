@@ -174,7 +174,7 @@ def rows(stack: Stack, model: Any, conversation_id: str) -> list[Any]:
 def tracker_events(stack: Stack, conversation_id: str) -> list[dict[str, Any]]:
     response = requests.get(
         f"{stack.rasa_url}/conversations/{conversation_id}/tracker",
-        params={"token": stack.token},
+        headers=stack.auth_headers,
         timeout=30,
     )
     response.raise_for_status()

@@ -295,7 +295,8 @@ def test_transcript_comes_from_rasas_tracker_api_with_the_token(app_db, monkeypa
     assert "Offered: Outside of the knee" in section
     assert section.count('class="person"') == 2 and section.count('class="assistant"') == 1
     [request] = server.requests
-    assert "token=rasa-test-token" in request.query and "include_events=ALL" in request.query
+    # the token goes in the Authorization header, never the URL (deploy/rasa_server.py)
+    assert "token" not in request.query and "include_events=ALL" in request.query
 
 
 def test_a_deleted_conversation_shows_no_transcript(app_db, monkeypatch):

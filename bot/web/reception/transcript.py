@@ -60,7 +60,9 @@ async def fetch_transcript(conversation_id: str) -> Transcript:
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
             response = await client.get(
-                url, params={"token": settings.rasa_auth_token, "include_events": "ALL"}
+                url,
+                params={"include_events": "ALL"},
+                headers={"Authorization": f"Bearer {settings.rasa_auth_token}"},
             )
         response.raise_for_status()
         events = response.json().get("events") or []
