@@ -39,6 +39,12 @@ def _secret_file(name: str) -> str:
     return path.read_text().strip()
 
 
+def _file_secret(name: str) -> str:
+    """The secret in the file named by the variable `name` (e.g. a mounted secret), or ""."""
+    path = os.environ.get(name)
+    return Path(path).read_text().strip() if path else ""
+
+
 def _str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
@@ -142,6 +148,8 @@ class Settings:
     web_trusted_proxies: str  # comma-separated addresses whose X-Forwarded-For is believed
     widget_allowed_origins: str  # comma-separated origins allowed to talk to Rasa from a browser
     session_idle_s: int  # a reception session ends after this long without a request
+    widget_history_per_minute: int  # widget history requests per client address (per web process)
+    widget_history_global_per_minute: int  # all widget history requests together (per web process)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -163,7 +171,9 @@ def _read() -> Settings:
         rasa_port=rasa_port,
         rasa_url=_str("RASA_URL", f"http://localhost:{rasa_port}"),
         rasa_public_url=_str("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}"),
-        rasa_auth_token=os.environ.get("RASA_AUTH_TOKEN") or _secret_file("rasa_token"),
+        rasa_auth_token=os.environ.get("RASA_AUTH_TOKEN")
+        or _file_secret("RASA_AUTH_TOKEN_FILE")
+        or _secret_file("rasa_token"),
         rasa_endpoints=_str("RASA_ENDPOINTS", "endpoints.yml"),
         action_port=action_port,
         action_host=action_host,
@@ -231,6 +241,8 @@ def _read() -> Settings:
             "WIDGET_ALLOWED_ORIGINS", f"http://localhost:{web_port},http://127.0.0.1:{web_port}"
         ),
         session_idle_s=_int("SESSION_IDLE_S", 30 * 60),
+        widget_history_per_minute=_int("WIDGET_HISTORY_PER_MINUTE", 30),
+        widget_history_global_per_minute=_int("WIDGET_HISTORY_GLOBAL_PER_MINUTE", 300),
     )
 
 

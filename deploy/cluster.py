@@ -51,6 +51,24 @@ def action_server_command(port: int) -> list[str]:
     return [str(VENV_APP / "bin/python"), "-m", "actions.server", "--actions", "actions", "--port", str(port)]
 
 
+def rasa_server_command(port: int, endpoints: str | None, model: Path, credentials: bool = True) -> list[str]:
+    """A Rasa server (`rasa run --enable-api`) on `port`, as the Procfile starts it: through
+    deploy/rasa_server.py, which reads the API token from RASA_AUTH_TOKEN (never the command line)
+    and the CORS origins from WIDGET_ALLOWED_ORIGINS."""
+    command = [str(VENV_RASA / "bin/python"), "-m", "deploy.rasa_server", "--enable-api", "--port", str(port)]
+    if endpoints:
+        command += ["--endpoints", endpoints]
+    if credentials:
+        command += ["--credentials", "credentials.yml"]
+    return [*command, "--model", str(model)]
+
+
+def with_origins(allowed: str, *origins: str) -> str:
+    """WIDGET_ALLOWED_ORIGINS with `origins` added (kept in order, no duplicates)."""
+    entries = [o.strip() for o in allowed.split(",") if o.strip()]
+    return ",".join(entries + [o for o in origins if o not in entries])
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -116,7 +134,7 @@ class Cluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rasa_ports = [free_port() for _ in range(self.rasa_servers)]
         self.action_ports = [free_port() for _ in range(self.action_servers)]
-        self.token = self.token or self.env.get("RASA_AUTH_TOKEN", "")
+        self.token = self.token or self.env.get("RASA_AUTH_TOKEN", "") or secrets.token_hex(32)
         env = dict(self.env)
         env.update(
             PYTHONPATH=str(ROOT),
@@ -138,6 +156,14 @@ class Cluster:
         )
         # Rasa sends it on every action call (endpoints*.yml); both sides read it from here
         env.setdefault("ACTION_SERVER_SECRET", secrets.token_hex(32))
+        # Visitors load the widget from nginx's public listener, so its origin may open the
+        # Socket.IO chat, beside the clinic's site (WIDGET_ALLOWED_ORIGINS, bot/settings.py)
+        default_origins = f"http://localhost:{self.web_port},http://127.0.0.1:{self.web_port}"
+        env["WIDGET_ALLOWED_ORIGINS"] = with_origins(
+            env.get("WIDGET_ALLOWED_ORIGINS") or default_origins,
+            self.public_url,
+            f"http://localhost:{self.public_port}",
+        )
         events_db = env.get("ANALYTICS_EVENTS_DB") or "sqlite://"
         if make_url(events_db).get_backend_name() == "sqlite":
             env["ANALYTICS_EVENTS_DB"] = f"sqlite:///{self.workdir / 'events.db'}"
@@ -151,21 +177,7 @@ class Cluster:
         for i, port in enumerate(self.rasa_ports, 1):
             self.processes[f"rasa-{i}"] = Process(
                 f"rasa-{i}",
-                [
-                    str(VENV_RASA / "bin/rasa"),
-                    "run",
-                    "--enable-api",
-                    "--auth-token",
-                    self.token,
-                    "--port",
-                    str(port),
-                    "--endpoints",
-                    "endpoints.production.yml",
-                    "--credentials",
-                    "credentials.yml",
-                    "--model",
-                    str(self.model),
-                ],  # fmt: skip
+                rasa_server_command(port, "endpoints.production.yml", self.model),
                 f"http://127.0.0.1:{port}/",
             )
         if self.web:
@@ -241,6 +253,7 @@ class Cluster:
         env = dict(self.env)
         if name == "web":
             env["WEB_PORT"] = str(self.web_port)
+            env["WEB_TRUSTED_PROXIES"] = "127.0.0.1"  # behind nginx: believe its X-Forwarded-For only
         # own session: Ctrl+C reaches the supervisor only, which then stops everything in order
         process.popen = subprocess.Popen(
             process.command,

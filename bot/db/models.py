@@ -1,7 +1,7 @@
 """Tables of the clinic database: `triages` (every finished triage), `handoffs` (booking and
 "talk to a person" requests that reception follows up) with their `handoff_status_changes`
 (the follow-up history), and the reception screen's `staff_users`, `staff_sessions` (server-side
-login sessions) and `login_attempts` (rate limiting); the clinic analytics' `analytics_events`
+login sessions), `login_attempts` and `login_counters` (rate limiting); the clinic analytics' `analytics_events`
 (what bot/analytics keeps of Rasa's event stream) and `analytics_conversations` (one row per
 conversation: how far it got), which hold names and counts only, never a person's words, contact
 details or conversation id (a keyed hash stands for it).
@@ -176,9 +176,14 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
 
-    # When the staff notification for this handoff was claimed (sent or being sent); NULL = not
-    # yet. Claiming is one conditional UPDATE, so two web processes never both notify.
+    # The staff notification outbox (issue 21): the row itself is the pending notification, so it
+    # is recorded in the same transaction as the handoff. `staff_notified_at` is set only after
+    # Telegram accepted the message (NULL = still to send). A sender first claims the row (one
+    # conditional UPDATE: a random claim and a lease); a claim whose process crashed expires and
+    # the next poll sends again (at least once; the duplicate carries the same text and key).
     staff_notified_at: Mapped[datetime | None]
+    staff_notify_claim: Mapped[str | None] = mapped_column(String(32))
+    staff_notify_claimed_until: Mapped[datetime | None]
 
     # A time the assistant booked in the clinic's Cliniko diary (issue 18); NULL when reception
     # books by calling back. `cliniko_cancelled_at` is set when the person cancelled it in the chat.
@@ -258,6 +263,9 @@ class StaffSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    # The last request the receptionist made (written at most once a minute): the session ends
+    # after SESSION_IDLE_S without one, whatever `expires_at` says.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
     user: Mapped[StaffUser] = relationship(back_populates="sessions")
 
@@ -281,6 +289,22 @@ class LoginAttempt(Base):
 
     def __repr__(self) -> str:
         return f"<LoginAttempt id={self.id}>"
+
+
+class LoginCounter(Base):
+    """Failed logins in the current window for one key (an account or an address, as keyed
+    hashes: "account:<hmac>", "address:<hmac>"). Counted by one conditional
+    `UPDATE ... SET failures = failures + 1 WHERE failures < limit`, so any number of web
+    processes at once never let more attempts through than the limit (bot/db/staff.py)."""
+
+    __tablename__ = "login_counters"
+
+    counter_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    window_started_at: Mapped[datetime] = mapped_column(index=True)
+
+    def __repr__(self) -> str:
+        return f"<LoginCounter failures={self.failures}>"
 
 
 class AnalyticsEvent(Base):

@@ -170,6 +170,8 @@ def _tell_reception_of_upgrade(session: Session, triage: Triage, old: str, new: 
             )
         )
         handoff.staff_notified_at = None
+        # a send under way then marks nothing, and the new text goes out at the next poll
+        handoff.staff_notify_claim = handoff.staff_notify_claimed_until = None
 
 
 def upgraded_by_assistant(handoff: Handoff) -> bool:

@@ -18,6 +18,8 @@ def main() -> None:
     # backend does not import with the websockets 10 that rasa-sdk pins in the same environment.
     # timeout_graceful_shutdown: open reception pages hold an event stream that never ends by
     # itself; without a limit, stopping the server would wait for every browser tab to close.
+    # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any client on
+    # 127.0.0.1 as the address; the app decides whom to believe (WEB_TRUSTED_PROXIES, bot/web/client.py).
     uvicorn.run(
         create_app(),
         host=settings.web_host,
@@ -25,6 +27,7 @@ def main() -> None:
         access_log=False,
         ws="none",
         timeout_graceful_shutdown=3,
+        proxy_headers=False,
     )
 
 

@@ -104,7 +104,7 @@ def _count(session, model) -> int:
 
 def test_migrations_apply_from_empty_to_head_and_back(empty_db_url):
     first = upgrade(empty_db_url)
-    assert first.before == () and first.after == first.head == ("0004",) and first.changed
+    assert first.before == () and first.after == first.head == ("0005",) and first.changed
 
     engine = make_engine(empty_db_url)
     try:
@@ -119,7 +119,7 @@ def test_migrations_apply_from_empty_to_head_and_back(empty_db_url):
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
 
         upgrade(empty_db_url)  # and up again after a full downgrade
-        assert current_revisions(empty_db_url) == ("0004",)
+        assert current_revisions(empty_db_url) == ("0005",)
         assert {"triages", "handoffs"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
@@ -164,10 +164,10 @@ def test_migrate_command_prints_what_it_did(tmp_path):
     )
     first = run()
     assert first.returncode == 0, first.stderr
-    assert "migrated empty -> 0004 (head)" in first.stdout
+    assert "migrated empty -> 0005 (head)" in first.stdout
     assert db_file.exists()
     second = run()
-    assert "already at 0004 (head)" in second.stdout
+    assert "already at 0005 (head)" in second.stdout
 
 
 def test_alembic_ini_works_from_another_directory(tmp_path):
@@ -176,7 +176,7 @@ def test_alembic_ini_works_from_another_directory(tmp_path):
     for args in (["upgrade", "head"], ["check"]):
         done = subprocess.run(alembic + args, cwd=tmp_path, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    assert current_revisions(url) == ("0004",)
+    assert current_revisions(url) == ("0005",)
 
 
 # --- engine and sessions -------------------------------------------------------------------------

@@ -4,11 +4,16 @@ closed without a live session.
 
 - The cookie holds a random token signed with `WEB_SECRET_KEY` (itsdangerous, with a timestamp
   checked against `SESSION_MAX_AGE_S`); the database holds only the token's SHA-256, the CSRF
-  token and the expiry. Logging out deletes the row, so a copied cookie stops working at once.
+  token, the expiry and when it was last used. Logging out deletes the row, so a copied cookie
+  stops working at once; a session unused for `SESSION_IDLE_S` is refused too. The person's own
+  requests keep it alive (written at most once a minute); the queue page's background refreshes
+  and event stream do not, so an open tab nobody looks at still times out.
 - Every form carries a synchronizer token: the session's CSRF token, or before login a signed
   double-submit cookie.
 - Failed logins are counted in the database (every web process sees them), per account and per
-  address, both as keyed hashes.
+  address, both as keyed hashes, by one conditional UPDATE each (bot/db/staff.py): the attempt
+  is counted before the password is checked, so concurrent guesses never exceed the limit. The
+  address is the direct peer, or what a trusted proxy says (bot/web/client.py).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from bot.db import staff
 from bot.db.models import utcnow
 from bot.db.session import session_scope
 from bot.settings import get_settings
+from bot.web.client import client_address as _client_address
 
 SESSION_COOKIE = "reception_session"
 LOGIN_CSRF_COOKIE = "reception_login_csrf"
@@ -54,6 +60,11 @@ API_PATHS = (
     f"{PREFIX}/analytics.json",
     f"{PREFIX}/analytics.csv",
 )
+# Requests the queue page makes by itself: checked like any other, but they do not count as the
+# receptionist using the screen (the idle timeout keeps running).
+BACKGROUND_PATHS = (f"{PREFIX}/events",)
+# A session's last use is written at most this often (not one database write per request).
+TOUCH_EVERY_S = 60
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults (RFC 9106 low-memory profile)
 
@@ -144,19 +155,28 @@ class Staff:
     token_hash: str
 
 
-def load_session(token_hash_value: str) -> Staff | None:
+def load_session(token_hash_value: str, touch: bool = False) -> Staff | None:
+    """The live session (not expired, not idle too long); `touch`: this request is the person
+    using the screen, so it counts as activity."""
     with session_scope() as db:
-        row = staff.live_session(db, token_hash_value)
+        idle_s = get_settings().session_idle_s
+        row = staff.live_session(db, token_hash_value, idle_s=idle_s)
         if row is None:
             return None
+        if touch:  # a short idle timeout (tests) needs more frequent writes to be kept alive
+            staff.touch_session(row, every_s=min(TOUCH_EVERY_S, idle_s // 4) if idle_s > 0 else TOUCH_EVERY_S)
         return Staff(username=row.user.username, csrf_token=row.csrf_token, token_hash=row.token_hash)
 
 
-async def session_of(request: Request) -> Staff | None:
+def is_background(request: Request) -> bool:
+    return request.url.path in BACKGROUND_PATHS or request.query_params.get("rows") == "1"
+
+
+async def session_of(request: Request, touch: bool = True) -> Staff | None:
     token = read_signed(request.cookies.get(SESSION_COOKIE), "session")
     if token is None:
         return None
-    return await asyncio.to_thread(load_session, token_hash(token))
+    return await asyncio.to_thread(load_session, token_hash(token), touch and not is_background(request))
 
 
 def start_session(username: str) -> tuple[str, Staff] | None:
@@ -188,29 +208,39 @@ class LoginResult:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The peer, or the client a trusted proxy names (WEB_TRUSTED_PROXIES; bot/web/client.py)."""
+    return _client_address(request)
+
+
+def login_keys(username: str, address: str) -> tuple[str, str]:
+    """The counter keys (account, address) of a login attempt: keyed hashes only."""
+    name = staff.normalise_username(username)[:64]
+    return f"account:{keyed_hash(name, 'account')}", f"address:{keyed_hash(address, 'address')}"
 
 
 def check_login(username: str, password: str, address: str) -> LoginResult:
-    """Verify a login attempt, counting failures; refuses without checking the password while the
-    account or the address is over its limit."""
+    """Verify a login attempt. The attempt is first counted as a failure against the account and
+    the address (refused, without checking the password, when either is at its limit); a right
+    password then clears the account's count and gives the address its attempt back."""
     name = staff.normalise_username(username)[:64]
-    account_key, address_key = keyed_hash(name, "account"), keyed_hash(address, "address")
-    with session_scope() as db:
-        by_account, by_address = staff.failed_logins_since(
-            db, utcnow() - LOGIN_WINDOW, account_key=account_key, address_key=address_key
-        )
-        if by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
+    account_key, address_key = login_keys(name, address)
+    with session_scope() as db:  # short: the lock is not held while Argon2 runs
+        if not staff.take_login_slot(db, address_key, limit=MAX_FAILURES_PER_ADDRESS, window=LOGIN_WINDOW):
+            return LoginResult(ok=False, limited=True)
+        if not staff.take_login_slot(db, account_key, limit=MAX_FAILURES_PER_ACCOUNT, window=LOGIN_WINDOW):
+            staff.give_back_login_slot(db, address_key)
             return LoginResult(ok=False, limited=True)
         user = staff.get_user(db, name) if staff.valid_username(name) else None
-        good = verify_password(user.password_hash if user and user.active else None, password)
-        if good:
-            staff.forget_failed_logins(db, account_key)
-            if user is not None and _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)  # Argon2 parameters were raised
-        else:
-            staff.record_failed_login(db, account_key=account_key, address_key=address_key)
-        return LoginResult(ok=good)
+        password_hash = user.password_hash if user is not None and user.active else None
+    if not verify_password(password_hash, password):
+        return LoginResult(ok=False)
+    with session_scope() as db:  # address before account, as above: no lock-order deadlock
+        staff.give_back_login_slot(db, address_key)
+        staff.reset_login_counter(db, account_key)
+        user = staff.get_user(db, name)
+        if user is not None and password_hash is not None and _hasher.check_needs_rehash(password_hash):
+            user.password_hash = hash_password(password)  # Argon2 parameters were raised
+    return LoginResult(ok=True)
 
 
 # --- the guard ---------------------------------------------------------------------------------------
@@ -245,7 +275,7 @@ class ReceptionGuard:
 
         if guarded(path):
             request = Request(scope)
-            current = await session_of(request)
+            current = await session_of(request, touch=True)
             if current is None:
                 await self._refuse(request)(scope, receive, send_no_store)
                 return

@@ -2,22 +2,28 @@
 watches the handoffs table; each new handoff is pushed to every open queue page (server-sent
 events) and, when configured, announced to staff on Telegram (`notify.py`).
 
-Several web processes each run their own poller: every process tells its own browsers, and the
-notification is claimed in the database first, so each handoff is announced exactly once.
+Several web processes each run their own poller: every process tells its own browsers. Staff
+notifications go out from an outbox (the handoff row: `staff_notified_at` NULL until Telegram
+accepted it): a poller claims one with a lease, sends, and only then marks it sent. Two pollers
+never send the same one at once; a poller that dies between claim and mark leaves a lease that
+runs out, and the notification is sent again (at least once). A repeat carries the same text and
+the same idempotency key, which the log line names.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 
-from bot.db import repository
+from bot.db import repository, staff
 from bot.db.models import Handoff, utcnow
 from bot.db.session import session_scope
 from bot.settings import get_settings
@@ -31,6 +37,9 @@ MAX_BACKOFF_S = 30.0
 # Handoffs older than this when first seen are not announced (turning notifications on must not
 # send the whole backlog).
 NOTIFY_WINDOW = timedelta(hours=24)
+# How long a claimed notification may take to send before another poller may send it (a sender
+# that crashed): longer than sending to every staff chat can take (10 s timeout each).
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 class Broker:
@@ -73,36 +82,59 @@ def _latest_id() -> int:
         return repository.latest_handoff_id(session)
 
 
-def _claim_unnotified() -> list[tuple[int, str]]:
-    """Claim every handoff nobody has announced yet; (id, message) for each one this process won."""
+def idempotency_key(handoff_id: int, text: str) -> str:
+    """The same for every send of the same notification (a retry after a crash), different when
+    the text changed (a raised route is news)."""
+    return f"handoff-{handoff_id}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def _claim_unnotified() -> list[tuple[int, str, str]]:
+    """Claim every notification still to send; (id, claim, message) for each one this process won."""
     settings = get_settings()
     claimed = []
     with session_scope() as session:
-        candidates = [h.id for h in repository.handoffs_to_notify(session, utcnow() - NOTIFY_WINDOW)]
+        candidates = staff.pending_staff_notifications(session, utcnow() - NOTIFY_WINDOW)
     for handoff_id in candidates:
+        claim = secrets.token_hex(16)
         with session_scope() as session:  # one short transaction per claim
-            if not repository.claim_staff_notification(session, handoff_id):
-                continue  # another process got it
+            if not staff.claim_staff_notification(session, handoff_id, claim, lease=CLAIM_LEASE):
+                continue  # another process is sending it
             handoff = session.get(Handoff, handoff_id)
             if handoff is not None:
-                claimed.append((handoff_id, notify.message_text(handoff, settings)))
+                claimed.append((handoff_id, claim, notify.message_text(handoff, settings)))
     return claimed
 
 
-def _release(handoff_id: int) -> None:
+def _mark_sent(handoff_id: int, claim: str) -> bool:
     with session_scope() as session:
-        repository.release_staff_notification(session, handoff_id)
+        return staff.mark_staff_notified(session, handoff_id, claim)
+
+
+def _release(handoff_id: int, claim: str) -> None:
+    with session_scope() as session:
+        staff.release_staff_notification(session, handoff_id, claim)
 
 
 async def notify_new_handoffs(client: httpx.AsyncClient) -> int:
-    """Announce every unannounced handoff to staff; returns how many were sent."""
+    """Send every staff notification still in the outbox; returns how many were sent."""
     settings = get_settings()
     sent = 0
-    for handoff_id, text in await asyncio.to_thread(_claim_unnotified):
-        if await notify.send_to_staff(client, text, settings):
-            sent += 1
-        else:  # nobody received it: give the claim back so the next poll retries
-            await asyncio.to_thread(_release, handoff_id)
+    for handoff_id, claim, text in await asyncio.to_thread(_claim_unnotified):
+        key = idempotency_key(handoff_id, text)
+        accepted = await notify.send_to_staff(client, text, settings)
+        if not accepted:  # nobody received it: give the claim back so the next poll retries
+            logger.warning("staff notification %s not delivered; retrying at the next poll", key)
+            await asyncio.to_thread(_release, handoff_id, claim)
+            continue
+        sent += 1
+        marked = await asyncio.to_thread(_mark_sent, handoff_id, claim)
+        logger.info(
+            "staff notification %s sent to %d of %d staff chats%s",
+            key,
+            accepted,
+            len(notify.staff_chat_ids(settings)),
+            "" if marked else " (changed meanwhile: the new text follows)",
+        )
     return sent
 
 

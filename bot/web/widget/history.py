@@ -1,12 +1,19 @@
 """`POST /widget/api/history`: the conversation so far, for a widget reloaded or opened on another
 page. The browser sends only its random session id; this reads the tracker from Rasa's HTTP API
 with the server-side token and returns the texts the person saw and typed, nothing else (no
-slots, intents or entities)."""
+slots, intents or entities).
+
+Only widget conversations are served: every message the person sent came through the widget's
+Socket.IO channel (input channel "web"). Any other conversation whose id happens to look like a
+widget's (a REST sender of 32 hex characters, say) gets exactly the answer an unknown id gets:
+200 with no messages. Requests are limited per client address and for all addresses together
+(WIDGET_HISTORY_PER_MINUTE, WIDGET_HISTORY_GLOBAL_PER_MINUTE; per web process, in memory)."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 import httpx
@@ -14,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.settings import get_settings
+from bot.web.client import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +38,45 @@ CORS_HEADERS = {
     "Access-Control-Max-Age": "600",
 }
 NO_STORE = {"Cache-Control": "no-store", **CORS_HEADERS}
+# The input channel of GuardedSocketIOInput (components/channels.py): the website widget.
+WIDGET_CHANNEL = "web"
+
+
+class MinuteLimiter:
+    """At most `per_key` requests per key and `overall` in total in each minute (fixed windows:
+    the counts start again every minute, so memory stays bounded by one minute's addresses)."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self.clock = clock
+        self.window = -1
+        self.counts: dict[str, int] = {}
+        self.total = 0
+
+    def allow(self, key: str, per_key: int, overall: int) -> bool:
+        window = int(self.clock() // 60)
+        if window != self.window:
+            self.window, self.counts, self.total = window, {}, 0
+        if self.counts.get(key, 0) >= per_key or self.total >= overall:
+            return False
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.total += 1
+        return True
+
+    def retry_after(self) -> int:
+        return max(1, 60 - int(self.clock() % 60))
+
+
+limiter = MinuteLimiter()
 
 
 def valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and SESSION_ID_RE.fullmatch(value) is not None
+
+
+def is_widget_conversation(events: list[Any]) -> bool:
+    """True when the person spoke, and every message came through the widget."""
+    channels = [e.get("input_channel") for e in events if isinstance(e, dict) and e.get("event") == "user"]
+    return bool(channels) and all(channel == WIDGET_CHANNEL for channel in channels)
 
 
 def _buttons(event: dict[str, Any]) -> list[dict[str, str]]:
@@ -86,7 +129,7 @@ async def read_tracker(session_id: str) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=RASA_TIMEOUT_S) as client:
         response = await client.get(
             f"{settings.rasa_url.rstrip('/')}/conversations/{session_id}/tracker",
-            params={"token": settings.rasa_auth_token},
+            headers={"Authorization": f"Bearer {settings.rasa_auth_token}"},
         )
     response.raise_for_status()
     tracker = response.json()
@@ -98,6 +141,15 @@ async def read_tracker(session_id: str) -> dict[str, Any]:
 async def history(request: Request) -> Response:
     if request.method == "OPTIONS":
         return Response(status_code=204, headers=CORS_HEADERS)
+    settings = get_settings()
+    if not limiter.allow(
+        client_address(request), settings.widget_history_per_minute, settings.widget_history_global_per_minute
+    ):
+        return JSONResponse(
+            {"error": "too many requests, please try again in a minute"},
+            429,
+            {**NO_STORE, "Retry-After": str(limiter.retry_after())},
+        )
     try:
         body = await request.json()
     except ValueError:
@@ -111,4 +163,7 @@ async def history(request: Request) -> Response:
         # No session id in the log: it is the key to someone's conversation.
         logger.warning("could not read a conversation from Rasa for the widget: %s", type(error).__name__)
         return JSONResponse({"error": "the assistant is not reachable right now"}, 503, NO_STORE)
-    return JSONResponse({"messages": transcript(tracker.get("events") or [])}, headers=NO_STORE)
+    events = tracker.get("events") or []
+    if not isinstance(events, list) or not is_widget_conversation(events):
+        events = []  # the answer of an unknown id, to the byte
+    return JSONResponse({"messages": transcript(events)}, headers=NO_STORE)
