@@ -8,6 +8,8 @@ What goes:
   failed-login records older than a day and expired staff sessions (kept no longer than needed);
 - tracker store: every conversation whose latest event is older than the cut-off (the whole
   transcript, as "delete my data" does for one person).
+Then each database is scrubbed (`scrub`): SQLite's WAL emptied (deleted rows are zeroed by
+secure_delete), PostgreSQL vacuumed.
 
 Rows are deleted, not anonymised: nothing the clinic needs later lives in them (bookings are in
 the practice-management system). The tracker store is found the way Rasa finds it: `RASA_ENDPOINTS`
@@ -44,13 +46,14 @@ class RetentionReport:
     conversations: int
     login_records: int
     dry_run: bool
+    scrubbed: tuple[str, ...] = ()  # what was done so the deleted rows leave no readable copy
 
     def __str__(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         return (
             f"retention: older than {self.cutoff:%Y-%m-%d %H:%M} UTC, {verb} {self.handoffs} handoffs, "
             f"{self.triages} triages, {self.conversations} tracker conversations, "
-            f"{self.login_records} login records"
+            f"{self.login_records} login records" + (f"; {', '.join(self.scrubbed)}" if self.scrubbed else "")
         )
 
 
@@ -118,6 +121,8 @@ def purge_tracker(url: str, cutoff: datetime, *, dry_run: bool = False) -> int:
             senders = [row[0] for row in connection.execute(stale)]
             if dry_run or not senders:
                 return len(senders)
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA secure_delete=ON")  # zero the deleted rows' bytes
             # Re-checked in the DELETE: a conversation that woke up in between is kept.
             connection.execute(
                 text(
@@ -131,6 +136,26 @@ def purge_tracker(url: str, cutoff: datetime, *, dry_run: bool = False) -> int:
         engine.dispose()
 
 
+def scrub(url: str) -> str:
+    """After deleting, leave no copy of the deleted rows where a file reader could find it.
+    SQLite: secure_delete zeroed them in the database file; the WAL is checkpointed and emptied.
+    PostgreSQL: VACUUM marks the dead rows' space reusable (their bytes stay in the data files
+    until overwritten, in the WAL archive and backups for their own retention; README)."""
+    engine = _tracker_engine(url)
+    try:
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return "WAL checkpointed"
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM (ANALYZE)")
+            return "vacuumed"
+        return "nothing to scrub"
+    finally:
+        engine.dispose()
+
+
 def run(
     days: int, *, tracker_url: str | None = None, dry_run: bool = False, now: datetime | None = None
 ) -> RetentionReport:
@@ -139,8 +164,18 @@ def run(
     cutoff = (now or utcnow()) - timedelta(days=days)
     with session_scope() as session:
         handoffs, triages, logins = purge_clinic(session, cutoff, dry_run=dry_run)
-    conversations = purge_tracker(tracker_url or tracker_store_url(get_settings()), cutoff, dry_run=dry_run)
-    return RetentionReport(cutoff, handoffs, triages, conversations, logins, dry_run)
+    tracker = tracker_url or tracker_store_url(get_settings())
+    conversations = purge_tracker(tracker, cutoff, dry_run=dry_run)
+    scrubbed: tuple[str, ...] = ()
+    if not dry_run:
+        scrubbed = tuple(
+            f"{name}: {scrub(url)}" for name, url in _databases(get_settings().database_url, tracker)
+        )
+    return RetentionReport(cutoff, handoffs, triages, conversations, logins, dry_run, scrubbed)
+
+
+def _databases(clinic: str, tracker: str) -> list[tuple[str, str]]:
+    return [("clinic database", clinic)] + ([("tracker store", tracker)] if tracker != clinic else [])
 
 
 def main(argv: list[str] | None = None) -> int:

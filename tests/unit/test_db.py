@@ -29,6 +29,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import repository
@@ -857,6 +858,14 @@ def test_retention_deletes_old_triages_handoffs_and_conversations(db_url, monkey
         with engine.connect() as connection:
             senders = {row[0] for row in connection.execute(select(events.c.sender_id).distinct())}
         assert senders == {"conv-new", "conv-woke-up"}
+        # nothing of the deleted conversation is left where a file reader could find it
+        if db_url.startswith("sqlite"):
+            path = Path(make_url(db_url).database)
+            files = [f for f in (path, path.with_name(path.name + "-wal")) if f.exists()]
+            assert all(b"conv-old" not in f.read_bytes() for f in files)
+            assert "WAL checkpointed" in str(report)
+        else:
+            assert "clinic database: vacuumed" in str(report)
         assert retention.run(365, tracker_url=db_url).conversations == 0  # nothing left to do
         with pytest.raises(ValueError):
             retention.run(0, tracker_url=db_url)

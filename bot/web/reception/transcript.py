@@ -14,7 +14,7 @@ import httpx
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
-# httpx logs every request URL at INFO, and Rasa takes its token in the query string.
+# httpx logs every request URL at INFO; conversation ids in them are not for the log.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 TIMEOUT_S = 10.0
