@@ -21,6 +21,23 @@ from bot.triage.parsing.red_flags import CONFIRM_QUESTIONS
 
 MAX_TURNS = 30
 
+# One runner's typical ITB story typed in free text, a message per question (after "hi" and the
+# opening message), for tests that need a finished triage with a booking offer.
+ITBS_STORY: tuple[str, ...] = (
+    "hi",
+    "my knee hurts when I run",
+    "the outside of my right knee",
+    "it crept up over a few weeks of running",
+    "none of these",
+    "yes, always at about 5 km and it settles when I stop",
+    "yep, downhills are the worst",
+    "only when I go down the stairs",
+    "went from 30 to 45 km a week",
+    "none of these",
+    "no",
+    "I'm 34",
+)
+
 
 @dataclass(frozen=True)
 class Patient:

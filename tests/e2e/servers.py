@@ -3,15 +3,18 @@ action server, each a separate process on free ports with throw-away databases."
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -22,9 +25,17 @@ VENV_RASA = Path(os.environ.get("VENV_RASA", ROOT / ".venv-rasa"))
 VENV_APP = Path(os.environ.get("VENV_APP", ROOT / ".venv-app"))
 MODEL = ROOT / "models" / "clinic.tar.gz"
 START_TIMEOUT_S = 240
+T = TypeVar("T")
 # The clinic's own website in the widget tests (test_widget.py puts the tag on a page there): an
 # origin allowed to open the chat (WIDGET_ALLOWED_ORIGINS) beside the web app's own.
 CLINIC_SITE_ORIGIN = "http://localhost:9"
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a thread of its own: a browser test's Playwright (sync API) leaves an event
+    loop marked as running on the main thread, and asyncio.run refuses to start inside it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

@@ -24,26 +24,13 @@ from bot.booking.diary import Slot
 from bot.db.models import Handoff, HandoffStatusChange
 from bot.db.session import make_engine, session_factory
 from tests.e2e.conftest import cliniko_on
+from tests.e2e.patients import ITBS_STORY
 from tests.e2e.servers import Chat, Stack
 from tests.standins.cliniko import ClinikoStandIn
 
 BRISBANE = ZoneInfo("Australia/Brisbane")
 RATE_LIMIT_PAUSE_S = 6.0
 CODE_RE = re.compile(r"KNE-[A-Z0-9]{5}")
-ITBS_ANSWERS = (
-    "hi",
-    "my knee hurts when I run",
-    "the outside of my right knee",
-    "it crept up over a few weeks of running",
-    "none of these",
-    "yes, always at about 5 km and it settles when I stop",
-    "yep, downhills are the worst",
-    "only when I go down the stairs",
-    "went from 30 to 45 km a week",
-    "none of these",
-    "no",
-    "I'm 34",
-)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -90,7 +77,7 @@ def test_from_yes_to_a_confirmed_appointment_in_the_diary(
     booking_stack: Stack, cliniko: ClinikoStandIn
 ) -> None:
     chat = Chat(booking_stack)
-    chat.answer_all(*ITBS_ANSWERS)
+    chat.answer_all(*ITBS_STORY)
     assert chat.slot("triage_outcome") == "book_running_assessment"
     turns = ["Book an assessment", "Pat Jones", "0412 999 888", "Kenmore", "weekday mornings", "Yes, I agree"]
     chat.answer_all(*turns)
@@ -258,7 +245,7 @@ def test_a_one_word_name_is_asked_for_a_last_name_and_booked_with_both(
     booking_stack: Stack, cliniko: ClinikoStandIn
 ) -> None:
     chat = Chat(booking_stack)
-    chat.answer_all(*ITBS_ANSWERS)
+    chat.answer_all(*ITBS_STORY)
     chat.say("Book an assessment")
     assert "free times in the clinic's diary" in chat.text, chat.text  # not "reception will call"
     chat.say("Mia")

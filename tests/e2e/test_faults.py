@@ -9,7 +9,6 @@ in the transcript, every finished triage and handoff stored exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -18,7 +17,6 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
@@ -34,6 +32,7 @@ from bot.db.session import make_engine, session_factory
 from deploy.cluster import Cluster, free_port
 from deploy.load import BOOKING, FAILURE_MARKERS, TRIAGE_ANSWERS, clinic_patient, run_load
 from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, _postgres_admin
+from tests.e2e.servers import run_async
 from tests.e2e.tcp_proxy import TcpProxy
 
 PHONE = "(07) 3555 0100"  # in the message a person gets when part of the assistant is down
@@ -283,13 +282,7 @@ def test_soak_200_patients_no_errors_every_triage_stored_once(scaled: Cluster) -
     rng = random.Random(12)
     patients = [clinic_patient(rng, prefix=f"soak{uuid.uuid4().hex[:4]}") for _ in range(SOAK_PATIENTS)]
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    # In its own thread: a browser test's Playwright (sync API) leaves an event loop marked as
-    # running on this one, and asyncio.run refuses to start inside it.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        load = pool.submit(
-            asyncio.run, run_load(scaled.rasa_url, patients, SOAK_CONCURRENCY, SOAK_GUARD_SECONDS)
-        )
-        result = load.result()
+    result = run_async(run_load(scaled.rasa_url, patients, SOAK_CONCURRENCY, SOAK_GUARD_SECONDS))
     print(f"soak: {len(result.samples)} messages in {result.elapsed_s:.0f} s, {result.throughput:.1f} msg/s")
     assert not result.errors, f"{result.errors[:5]}\n{problems_logged_since(scaled, started)}"
     assert len(result.finished) == SOAK_PATIENTS

@@ -19,7 +19,7 @@ import requests
 import websockets
 from websockets.exceptions import InvalidStatusCode
 
-from tests.e2e.servers import CLINIC_SITE_ORIGIN, Stack
+from tests.e2e.servers import CLINIC_SITE_ORIGIN, Stack, run_async
 
 EVIL = "https://evil.example"
 ALLOW_ORIGIN = "Access-Control-Allow-Origin"
@@ -149,14 +149,14 @@ async def _websocket_open_packet(stack: Stack, origin: str) -> str:
 def test_another_sites_websocket_is_refused(stack: Stack) -> None:
     """The widget's transport: browsers apply no CORS to websockets, only the server can refuse."""
     with pytest.raises(InvalidStatusCode) as refused:
-        asyncio.run(_websocket_open_packet(stack, EVIL))
+        run_async(_websocket_open_packet(stack, EVIL))
     assert refused.value.status_code == 400
 
 
 @pytest.mark.parametrize("which", ["web app", "clinic site"])
 def test_the_clinics_origins_open_the_websocket(stack: Stack, which: str) -> None:
     origin = stack.web_url if which == "web app" else CLINIC_SITE_ORIGIN
-    packet = asyncio.run(_websocket_open_packet(stack, origin))
+    packet = run_async(_websocket_open_packet(stack, origin))
     assert packet.startswith("0{") and '"sid"' in packet
 
 

@@ -28,6 +28,7 @@ from bot.db.session import make_engine, session_factory
 from bot.settings import Settings, get_settings
 from bot.telegram import texts
 from tests.e2e.conftest import cliniko_on
+from tests.e2e.patients import ITBS_STORY
 from tests.e2e.servers import ROOT, VENV_APP, Stack, free_port
 from tests.e2e.telegram_standin import TelegramStandIn
 from tests.standins.cliniko import ClinikoStandIn
@@ -257,20 +258,9 @@ def test_a_whole_triage_in_free_text_then_a_booking(
     stack: Stack, standin: TelegramStandIn, bot: BotProcess
 ) -> None:
     person = Person(standin)
-    person.say("hi")
-    person.say("my knee hurts when I run")
-    for answer in (
-        "the outside of my right knee",
-        "it crept up over a few weeks of running",
-        "none of these",
-        "yes, always at about 5 km and it settles when I stop",
-        "yep, downhills are the worst",
-        "only when I go down the stairs",
-        "went from 30 to 45 km a week",
-        "none of these",
-        "no",
-        "I'm 34",
-    ):
+    person.say(ITBS_STORY[0])
+    person.say(ITBS_STORY[1])
+    for answer in ITBS_STORY[2:]:
         if rows(stack, Triage, person.conversation_id):
             break
         person.say(answer)
